@@ -1,0 +1,69 @@
+package vfs
+
+import (
+	"io"
+	"os"
+)
+
+// FS is the set of filesystem operations the broker's storage needs. Every
+// file the partition log touches is reached through it, so tests can swap in
+// a memory filesystem that loses unsynced writes on a simulated crash, or one
+// that injects errors.
+//
+// Names are slash-separated paths; implementations do not interpret them
+// beyond what package path/filepath does.
+type FS interface {
+	// Create creates the named file for reading and writing, truncating it
+	// if it already exists. The new directory entry is durable only after
+	// SyncDir of its parent.
+	Create(name string) (File, error)
+	// Open opens an existing file for reading.
+	Open(name string) (File, error)
+	// OpenReadWrite opens an existing file for reading and writing without
+	// truncating it; writes through Write go to the end of the file.
+	OpenReadWrite(name string) (File, error)
+	// Remove removes a file or an empty directory. Open handles to a removed
+	// file keep working until closed (POSIX unlink semantics).
+	Remove(name string) error
+	// RemoveAll removes a directory tree.
+	RemoveAll(name string) error
+	// Rename atomically replaces newname with oldname. Durable after SyncDir.
+	Rename(oldname, newname string) error
+	// MkdirAll creates a directory and any missing parents.
+	MkdirAll(dir string, perm os.FileMode) error
+	// List returns the names (not paths) of a directory's entries, sorted.
+	List(dir string) ([]string, error)
+	// Stat describes the named file.
+	Stat(name string) (os.FileInfo, error)
+	// SyncDir makes the directory's entries (creates, renames, removes)
+	// durable.
+	SyncDir(dir string) error
+	// Lock takes an exclusive advisory lock on the named file, creating it
+	// if needed, so two processes cannot open the same data directory. The
+	// lock is released by closing the returned Closer.
+	Lock(name string) (io.Closer, error)
+}
+
+// File is an open file. ReadAt and WriteAt may be called concurrently with
+// each other; Write appends at the file's end.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Writer
+	io.WriterAt
+	io.Closer
+	// Sync makes the file's contents durable (fdatasync where available).
+	Sync() error
+	// Truncate changes the file's size.
+	Truncate(size int64) error
+	// Stat describes the open file; Size() is its current length.
+	Stat() (os.FileInfo, error)
+}
+
+// FdFile is implemented by files backed by an operating-system descriptor,
+// so callers can use zero-copy system calls (sendfile) on them. Only the
+// real filesystem's files implement it.
+type FdFile interface {
+	File
+	Fd() uintptr
+}
