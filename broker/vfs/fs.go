@@ -23,13 +23,15 @@ type FS interface {
 	// truncating it; writes through Write go to the end of the file.
 	OpenReadWrite(name string) (File, error)
 	// Remove removes a file or an empty directory. Open handles to a removed
-	// file keep working until closed (POSIX unlink semantics).
+	// file keep working until closed (POSIX unlink semantics). Durable after
+	// SyncDir of the parent.
 	Remove(name string) error
 	// RemoveAll removes a directory tree.
 	RemoveAll(name string) error
 	// Rename atomically replaces newname with oldname. Durable after SyncDir.
 	Rename(oldname, newname string) error
-	// MkdirAll creates a directory and any missing parents.
+	// MkdirAll creates a directory and any missing parents. Each new
+	// directory's entry is durable only after SyncDir of its parent.
 	MkdirAll(dir string, perm os.FileMode) error
 	// List returns the names (not paths) of a directory's entries, sorted.
 	List(dir string) ([]string, error)
@@ -45,7 +47,8 @@ type FS interface {
 }
 
 // File is an open file. ReadAt and WriteAt may be called concurrently with
-// each other; Write appends at the file's end.
+// each other; Write appends at the file's end. Read reads sequentially from
+// its own position, which starts at 0 and which Write does not move.
 type File interface {
 	io.Reader
 	io.ReaderAt
