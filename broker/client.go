@@ -1,0 +1,185 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eddy-streams/eddy/broker/log"
+)
+
+// Client is what eddy's stream runtime needs from a partitioned log,
+// whichever broker supplies it: the embedded broker in process (Embedded),
+// or a Kafka cluster through sarama (package broker/kafka). Like
+// database/sql's driver interfaces it is small and batch-oriented: records
+// travel as encoded RecordBatch v2 bytes (package batch builds and reads
+// them), so neither implementation re-encodes on the hot path.
+//
+// Group membership for task assignment is added with the stream engine.
+type Client interface {
+	// CreateTopics creates topics; a topic that already exists with the
+	// same partition count is not an error.
+	CreateTopics(ctx context.Context, topics ...TopicSpec) error
+	// Partitions returns a topic's partition count (ErrUnknownTopic if it
+	// does not exist).
+	Partitions(ctx context.Context, topic string) (int32, error)
+	// Append writes batches to a partition and returns the first offset
+	// once they are durable (acks=all).
+	Append(ctx context.Context, topic string, partition int32, batches []byte) (int64, error)
+	// Fetch returns whole batches from offset, waiting up to maxWait for
+	// data when there is none yet. The returned bytes are the caller's.
+	Fetch(ctx context.Context, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error)
+	// ListOffset returns the earliest (Earliest), latest (Latest) or first
+	// offset at or after a timestamp.
+	ListOffset(ctx context.Context, topic string, partition int32, timestamp int64) (int64, error)
+	// CommitOffsets stores a group's offsets durably.
+	CommitOffsets(ctx context.Context, group string, offsets []TopicPartitionOffset) error
+	// CommittedOffsets returns a group's committed offsets for partitions
+	// (-1 where none is committed).
+	CommittedOffsets(ctx context.Context, group string, partitions []TopicPartition) ([]TopicPartitionOffset, error)
+	// Close releases the client (not the broker behind it).
+	Close() error
+}
+
+// TopicPartition names a partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// TopicPartitionOffset is a committed offset: the next offset to consume.
+type TopicPartitionOffset struct {
+	TopicPartition
+	Offset   int64
+	Metadata string
+}
+
+// FetchResult holds fetched batches and the partition's bounds.
+type FetchResult struct {
+	Batches        []byte
+	HighWatermark  int64
+	LogStartOffset int64
+}
+
+// Embedded returns a Client that calls the broker directly, without TCP.
+func (b *Broker) Embedded() Client { return embedded{b} }
+
+type embedded struct{ b *Broker }
+
+var _ Client = embedded{}
+
+func (e embedded) CreateTopics(ctx context.Context, topics ...TopicSpec) error {
+	var errs []error
+	for _, t := range topics {
+		err := e.b.CreateTopic(ctx, t, false)
+		if errors.Is(err, ErrTopicExists) {
+			info, _ := e.b.Topic(t.Name)
+			if t.Partitions <= 0 || info.Partitions == t.Partitions {
+				continue
+			}
+			err = fmt.Errorf("%w: %s has %d partitions, %d wanted", ErrInvalidPartitions, t.Name, info.Partitions, t.Partitions)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (e embedded) Partitions(_ context.Context, topic string) (int32, error) {
+	info, ok := e.b.Topic(topic)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s", ErrUnknownTopic, topic)
+	}
+	return info.Partitions, nil
+}
+
+func (e embedded) Append(ctx context.Context, topic string, partition int32, batches []byte) (int64, error) {
+	p, err := e.b.Partition(topic, partition)
+	if err != nil {
+		return 0, err
+	}
+	if p.Topic == offsetsTopic {
+		return 0, fmt.Errorf("%w: %s is written by the group coordinator only", ErrInvalidTopic, offsetsTopic)
+	}
+	res, err := p.Produce(ctx, batches, true)
+	return res.BaseOffset, err
+}
+
+func (e embedded) Fetch(ctx context.Context, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error) {
+	p, err := e.b.Partition(topic, partition)
+	if err != nil {
+		return FetchResult{}, err
+	}
+	if maxWait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, maxWait)
+		err := p.log.WaitFor(wctx, offset)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			if ctx.Err() != nil {
+				return FetchResult{}, ctx.Err()
+			}
+			if !errors.Is(err, log.ErrClosed) {
+				return FetchResult{}, err
+			}
+		}
+	}
+	data, res, err := p.log.ReadBatches(offset, maxBytes, nil)
+	return FetchResult{Batches: data, HighWatermark: res.HighWatermark, LogStartOffset: res.LogStartOffset}, err
+}
+
+func (e embedded) ListOffset(_ context.Context, topic string, partition int32, timestamp int64) (int64, error) {
+	p, err := e.b.Partition(topic, partition)
+	if err != nil {
+		return 0, err
+	}
+	off, _, err := p.ListOffset(timestamp)
+	return off, err
+}
+
+func (e embedded) CommitOffsets(ctx context.Context, group string, offsets []TopicPartitionOffset) error {
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Version = 8
+	req.Group = group
+	req.Generation = -1
+	byTopic := map[string]int{}
+	for _, o := range offsets {
+		i, ok := byTopic[o.Topic]
+		if !ok {
+			t := kmsg.NewOffsetCommitRequestTopic()
+			t.Topic = o.Topic
+			req.Topics = append(req.Topics, t)
+			i = len(req.Topics) - 1
+			byTopic[o.Topic] = i
+		}
+		p := kmsg.NewOffsetCommitRequestTopicPartition()
+		p.Partition, p.Offset = o.Partition, o.Offset
+		md := o.Metadata
+		p.Metadata = &md
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
+	resp := e.b.groups.OffsetCommit(ctx, req)
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return fmt.Errorf("broker: commit %s-%d for group %s: %w", t.Topic, p.Partition, group, kerrFor(p.ErrorCode))
+			}
+		}
+	}
+	return nil
+}
+
+func (e embedded) CommittedOffsets(_ context.Context, group string, partitions []TopicPartition) ([]TopicPartitionOffset, error) {
+	out := make([]TopicPartitionOffset, 0, len(partitions))
+	for _, tp := range partitions {
+		off, md, ok := e.b.groups.Committed(group, tp.Topic, tp.Partition)
+		if !ok {
+			off = -1
+		}
+		out = append(out, TopicPartitionOffset{TopicPartition: tp, Offset: off, Metadata: md})
+	}
+	return out, nil
+}
+
+func (embedded) Close() error { return nil }
