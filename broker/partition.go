@@ -224,4 +224,3 @@ func (p *Partition) needsCompaction() bool {
 	p.compactedUpTo.Store(end)
 	return true
 }
-
