@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/eddy-streams/eddy/broker/batch"
 	"github.com/eddy-streams/eddy/broker/vfs"
@@ -40,6 +41,9 @@ type Log struct {
 	// maintMu serializes compaction and retention, which replace and
 	// delete sealed segments.
 	maintMu sync.Mutex
+
+	// fsyncs counts fsyncs of appended data, for Stats.
+	fsyncs atomic.Int64
 
 	// kick wakes the background syncer under SyncOnAck, so data written
 	// with Write becomes durable and visible even if nobody awaits it.
@@ -389,3 +393,13 @@ func (l *Log) Size() int64 {
 	}
 	return n
 }
+
+// Stats are counters for metrics and benchmarks.
+type Stats struct {
+	// Fsyncs is how many fsyncs covered appended data (group commit makes
+	// this smaller than the number of appends).
+	Fsyncs int64
+}
+
+// Stats returns the log's counters.
+func (l *Log) Stats() Stats { return Stats{Fsyncs: l.fsyncs.Load()} }

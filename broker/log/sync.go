@@ -56,6 +56,7 @@ func (l *Log) syncActive() error {
 	defer s.release()
 
 	err := s.f.Sync()
+	l.fsyncs.Add(1)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
