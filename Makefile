@@ -27,7 +27,7 @@ test: deps lint test-go fuzz-short
 
 test-go:
 	$(GO) test -race -count=1 $(RACE_PKGS)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/broker/')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/broker' -e '/internal/soak')
 	EDDY_SOAK_CYCLES=5 $(GO) test -count=1 -run 'CrashLoop' -v ./internal/soak/... 2>&1 | tail -n 20
 
 # Installs the tools the tests use. Idempotent; safe on a fresh machine.
