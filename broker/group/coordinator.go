@@ -204,6 +204,14 @@ func (c *Coordinator) afterFunc(g *group, d time.Duration, f func()) Timer {
 // flushMetadata journals the group's metadata if a state change marked it
 // dirty. It takes journalMu and mu itself, so callers hold neither.
 func (c *Coordinator) flushMetadata(ctx context.Context, g *group) error {
+	g.mu.Lock()
+	dirty := g.metadataDirty && g.state != stateDead
+	g.mu.Unlock()
+	if !dirty {
+		// The common case skips journalMu, which an offset commit may be
+		// holding across a slow append.
+		return nil
+	}
 	g.journalMu.Lock()
 	defer g.journalMu.Unlock()
 	g.mu.Lock()

@@ -81,10 +81,11 @@ func (c *Coordinator) joinGroup(ctx context.Context, req *kmsg.JoinGroupRequest)
 	}
 	g.mu.Unlock()
 
-	if out.persist {
-		if err := c.flushMetadata(ctx, g); err != nil {
-			return answerNow(journalErrCode(err), out.result.memberID)
-		}
+	// A refused join can empty the group (its member was over the size
+	// limit), and a static member's replacement must be durable before it
+	// is answered.
+	if err := c.flushMetadata(ctx, g); err != nil && out.persist {
+		return answerNow(journalErrCode(err), out.result.memberID)
 	}
 	return out
 }
@@ -164,6 +165,7 @@ func (c *Coordinator) joinNewMember(g *group, jr joinRequest) joinOutcome {
 			if _, ok := g.pending[newID]; ok {
 				delete(g.pending, newID)
 				c.tryCompleteJoin(g)
+				c.forgetIfUnused(g)
 			}
 		})
 		return answerNow(kerr.MemberIDRequired.Code, newID)

@@ -56,6 +56,7 @@ func (c *Coordinator) leaveGroup(ctx context.Context, name string, leavers []kms
 			c.log.Debug("leave request", "group", name, "member", l.MemberID, "reason", *l.Reason)
 		}
 	}
+	c.forgetIfUnused(g)
 	g.mu.Unlock()
 	// The last member leaving makes the group empty, which is journaled.
 	_ = c.flushMetadata(ctx, g)
