@@ -114,19 +114,19 @@ func (c *Coordinator) ListGroups(_ context.Context, req *kmsg.ListGroupsRequest)
 
 // DeleteGroups deletes empty groups with their offsets, journaling a
 // tombstone for each; a group with members gets NON_EMPTY_GROUP.
-func (c *Coordinator) DeleteGroups(ctx context.Context, req *kmsg.DeleteGroupsRequest) *kmsg.DeleteGroupsResponse {
+func (c *Coordinator) DeleteGroups(_ context.Context, req *kmsg.DeleteGroupsRequest) *kmsg.DeleteGroupsResponse {
 	resp := kmsg.NewPtrDeleteGroupsResponse()
 	resp.Version = req.Version
 	for _, name := range req.Groups {
 		dg := kmsg.NewDeleteGroupsResponseGroup()
 		dg.Group = name
-		dg.ErrorCode = c.deleteGroup(ctx, name)
+		dg.ErrorCode = c.deleteGroup(name)
 		resp.Groups = append(resp.Groups, dg)
 	}
 	return resp
 }
 
-func (c *Coordinator) deleteGroup(ctx context.Context, name string) int16 {
+func (c *Coordinator) deleteGroup(name string) int16 {
 	if c.closed.Load() {
 		return kerr.CoordinatorNotAvailable.Code
 	}
@@ -149,7 +149,7 @@ func (c *Coordinator) deleteGroup(ctx context.Context, name string) int16 {
 	records := append(offsetTombstones(g.name, tps), groupTombstone(g.name))
 	// mu stays held: the group is empty, so nobody waits on it, and a
 	// member must not join a group whose tombstones are being written.
-	if err := c.journal.Append(ctx, records); err != nil {
+	if err := c.append(records); err != nil {
 		c.log.Error("group deletion not journaled", "group", name, "err", err)
 		return journalErrCode(err)
 	}

@@ -79,6 +79,12 @@ type Timer interface {
 // only once every record is durable, and must keep the order of records
 // within a call and across calls that do not overlap in time.
 //
+// On error the coordinator assumes nothing was written and leaves its state
+// unchanged, so a journal that cannot tell (say, an fsync failed after the
+// write) must refuse further appends, as Kafka takes such a log directory
+// offline. The context passed is the coordinator's, cancelled only by
+// Close, never a request's: a client hanging up does not abandon an append.
+//
 // A Journal may return a *kerr.Error (for example kerr.NotCoordinator); its
 // code is then answered to the client. Any other error is answered as
 // COORDINATOR_NOT_AVAILABLE, which clients retry.

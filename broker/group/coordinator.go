@@ -197,13 +197,13 @@ func (c *Coordinator) afterFunc(g *group, d time.Duration, f func()) Timer {
 			f()
 		}
 		g.mu.Unlock()
-		_ = c.flushMetadata(c.ctx, g)
+		_ = c.flushMetadata(g)
 	})
 }
 
 // flushMetadata journals the group's metadata if a state change marked it
 // dirty. It takes journalMu and mu itself, so callers hold neither.
-func (c *Coordinator) flushMetadata(ctx context.Context, g *group) error {
+func (c *Coordinator) flushMetadata(g *group) error {
 	g.mu.Lock()
 	dirty := g.metadataDirty && g.state != stateDead
 	g.mu.Unlock()
@@ -223,7 +223,7 @@ func (c *Coordinator) flushMetadata(ctx context.Context, g *group) error {
 	g.metadataDirty = false
 	g.mu.Unlock()
 
-	if err := c.journal.Append(ctx, []JournalRecord{rec}); err != nil {
+	if err := c.append([]JournalRecord{rec}); err != nil {
 		g.mu.Lock()
 		g.metadataDirty = true
 		g.mu.Unlock()
@@ -231,6 +231,13 @@ func (c *Coordinator) flushMetadata(ctx context.Context, g *group) error {
 		return fmt.Errorf("group %q: journal metadata: %w", g.name, err)
 	}
 	return nil
+}
+
+// append writes records to the journal. The context is the coordinator's,
+// not the request's: a client that hangs up must not abandon an append
+// that may still become durable, or memory and journal would disagree.
+func (c *Coordinator) append(records []JournalRecord) error {
+	return c.journal.Append(c.ctx, records)
 }
 
 // journalErrCode is the Kafka error code answered when a journal append

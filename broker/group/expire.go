@@ -1,7 +1,6 @@
 package group
 
 import (
-	"context"
 	"slices"
 	"time"
 
@@ -22,7 +21,7 @@ func (c *Coordinator) armRetentionSweep() {
 		if c.closed.Load() {
 			return
 		}
-		c.expireOffsets(c.ctx)
+		c.expireOffsets()
 		c.mu.Lock()
 		c.armRetentionSweep()
 		c.mu.Unlock()
@@ -31,14 +30,14 @@ func (c *Coordinator) armRetentionSweep() {
 
 // expireOffsets applies offsets retention to every group and removes groups
 // left with neither members nor offsets, as Kafka's periodic cleanup does.
-func (c *Coordinator) expireOffsets(ctx context.Context) {
+func (c *Coordinator) expireOffsets() {
 	now := c.clock.Now()
 	for _, g := range c.snapshotGroups() {
-		c.expireGroup(ctx, g, now)
+		c.expireGroup(g, now)
 	}
 }
 
-func (c *Coordinator) expireGroup(ctx context.Context, g *group, now time.Time) {
+func (c *Coordinator) expireGroup(g *group, now time.Time) {
 	g.journalMu.Lock()
 	defer g.journalMu.Unlock()
 	g.mu.Lock()
@@ -55,9 +54,10 @@ func (c *Coordinator) expireGroup(ctx context.Context, g *group, now time.Time) 
 	if drop {
 		records = append(records, groupTombstone(g.name))
 	}
-	// mu stays held: an empty group has nobody to keep waiting, and a
-	// member joining mid-append must not find itself in a deleted group.
-	if err := c.journal.Append(ctx, records); err != nil {
+	// mu stays held: a member joining mid-append must not find itself in
+	// a group being deleted, and expiry is rare enough that briefly
+	// delaying a stable group's heartbeats does not matter.
+	if err := c.append(records); err != nil {
 		c.log.Error("expired offsets not journaled", "group", g.name, "err", err)
 		return
 	}

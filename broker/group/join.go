@@ -84,7 +84,7 @@ func (c *Coordinator) joinGroup(ctx context.Context, req *kmsg.JoinGroupRequest)
 	// A refused join can empty the group (its member was over the size
 	// limit), and a static member's replacement must be durable before it
 	// is answered.
-	if err := c.flushMetadata(ctx, g); err != nil && out.persist {
+	if err := c.flushMetadata(g); err != nil && out.persist {
 		return answerNow(journalErrCode(err), out.result.memberID)
 	}
 	return out

@@ -9,7 +9,7 @@ import (
 
 // LeaveGroup removes members (one before v3, a batch from v3) and starts a
 // rebalance for those who stay.
-func (c *Coordinator) LeaveGroup(ctx context.Context, req *kmsg.LeaveGroupRequest) *kmsg.LeaveGroupResponse {
+func (c *Coordinator) LeaveGroup(_ context.Context, req *kmsg.LeaveGroupRequest) *kmsg.LeaveGroupResponse {
 	resp := kmsg.NewPtrLeaveGroupResponse()
 	resp.Version = req.Version
 
@@ -19,7 +19,7 @@ func (c *Coordinator) LeaveGroup(ctx context.Context, req *kmsg.LeaveGroupReques
 		one.MemberID = req.MemberID
 		leavers = []kmsg.LeaveGroupRequestMember{one}
 	}
-	codes, top := c.leaveGroup(ctx, req.Group, leavers)
+	codes, top := c.leaveGroup(req.Group, leavers)
 	switch {
 	case top != 0:
 		resp.ErrorCode = top
@@ -38,7 +38,7 @@ func (c *Coordinator) LeaveGroup(ctx context.Context, req *kmsg.LeaveGroupReques
 }
 
 // leaveGroup returns one error code per leaver, or a group-wide code.
-func (c *Coordinator) leaveGroup(ctx context.Context, name string, leavers []kmsg.LeaveGroupRequestMember) ([]int16, int16) {
+func (c *Coordinator) leaveGroup(name string, leavers []kmsg.LeaveGroupRequestMember) ([]int16, int16) {
 	if c.closed.Load() {
 		return nil, kerr.CoordinatorNotAvailable.Code
 	}
@@ -59,7 +59,7 @@ func (c *Coordinator) leaveGroup(ctx context.Context, name string, leavers []kms
 	c.forgetIfUnused(g)
 	g.mu.Unlock()
 	// The last member leaving makes the group empty, which is journaled.
-	_ = c.flushMetadata(ctx, g)
+	_ = c.flushMetadata(g)
 	return codes, 0
 }
 

@@ -21,7 +21,7 @@ type commitSlot struct {
 // members, as standalone consumers send. Offsets are journaled before the
 // answer; if the journal fails, nothing changes and every partition gets
 // the journal's error code.
-func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
+func (c *Coordinator) OffsetCommit(_ context.Context, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
 	resp := kmsg.NewPtrOffsetCommitResponse()
 	resp.Version = req.Version
 	now := c.clock.Now()
@@ -56,7 +56,7 @@ func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 			}
 		}
 	}
-	if code := c.commitOffsets(ctx, req, slots); code != 0 {
+	if code := c.commitOffsets(req, slots); code != 0 {
 		for _, s := range slots {
 			*s.code = code
 		}
@@ -104,7 +104,7 @@ func (c *Coordinator) resolveTopic(version int16, name string, id [16]byte) (str
 
 // commitOffsets validates the committer, journals the offsets and applies
 // them, returning a code for every slot.
-func (c *Coordinator) commitOffsets(ctx context.Context, req *kmsg.OffsetCommitRequest, slots []commitSlot) int16 {
+func (c *Coordinator) commitOffsets(req *kmsg.OffsetCommitRequest, slots []commitSlot) int16 {
 	if c.closed.Load() {
 		return kerr.CoordinatorNotAvailable.Code
 	}
@@ -142,7 +142,7 @@ func (c *Coordinator) commitOffsets(ctx context.Context, req *kmsg.OffsetCommitR
 
 	// journalMu keeps this group's offsets changing in journal order while
 	// mu is free for heartbeats during the append.
-	err := c.journal.Append(ctx, records)
+	err := c.append(records)
 
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -198,7 +198,7 @@ func (c *Coordinator) Committed(group, topic string, partition int32) (offset in
 
 // OffsetDelete removes committed offsets of a group that does not consume
 // the topics any more (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
-func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteResponse {
+func (c *Coordinator) OffsetDelete(_ context.Context, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteResponse {
 	resp := kmsg.NewPtrOffsetDeleteResponse()
 	resp.Version = req.Version
 	if c.closed.Load() {
@@ -256,7 +256,7 @@ func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 	}
 	// mu stays held so that the subscription check above still holds when
 	// the tombstones land; deletes are rare.
-	if err := c.journal.Append(ctx, offsetTombstones(g.name, append([]topicPartition(nil), doomed...))); err != nil {
+	if err := c.append(offsetTombstones(g.name, append([]topicPartition(nil), doomed...))); err != nil {
 		c.log.Error("offset delete not journaled", "group", g.name, "err", err)
 		for _, code := range codes {
 			*code = journalErrCode(err)

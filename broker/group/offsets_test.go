@@ -342,3 +342,14 @@ func TestOffsetsRetention(t *testing.T) {
 		t.Fatal("expiry did not end with a tombstone")
 	}
 }
+
+func TestCommitSurvivesClientHangingUp(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	resp := h.c.OffsetCommit(ctx, commitReq("g", "", -1, commitOf{"t", 0, 5, 0, ""}))
+	wantCode(t, "commit from a gone client", resp.Topics[0].Partitions[0].ErrorCode, nil)
+	if off, _, _ := h.c.Committed("g", "t", 0); off != 5 || len(h.journal.all()) != 1 {
+		t.Fatalf("offset %d with %d journal records", off, len(h.journal.all()))
+	}
+}

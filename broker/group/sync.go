@@ -20,7 +20,7 @@ func syncErr(code int16) syncOutcome { return syncOutcome{result: syncResult{err
 // wait for it. In a stable group it returns the member's current assignment.
 // If ctx ends while waiting, the answer is REBALANCE_IN_PROGRESS.
 func (c *Coordinator) SyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest) *kmsg.SyncGroupResponse {
-	out := c.syncGroup(ctx, req)
+	out := c.syncGroup(req)
 	if out.wait != nil {
 		select {
 		case out.result = <-out.wait:
@@ -31,7 +31,7 @@ func (c *Coordinator) SyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest)
 	return out.result.response(req.Version)
 }
 
-func (c *Coordinator) syncGroup(ctx context.Context, req *kmsg.SyncGroupRequest) syncOutcome {
+func (c *Coordinator) syncGroup(req *kmsg.SyncGroupRequest) syncOutcome {
 	if c.closed.Load() {
 		return syncErr(kerr.CoordinatorNotAvailable.Code)
 	}
@@ -83,7 +83,7 @@ func (c *Coordinator) syncGroup(ctx context.Context, req *kmsg.SyncGroupRequest)
 	delete(g.pendingSync, m.id)
 	c.scheduleSession(g, m, m.sessionTimeout)
 	if m.id == g.leader {
-		c.storeAssignment(ctx, g, req.GroupAssignment)
+		c.storeAssignment(g, req.GroupAssignment)
 	}
 	return syncOutcome{wait: wait}
 }
@@ -91,7 +91,7 @@ func (c *Coordinator) syncGroup(ctx context.Context, req *kmsg.SyncGroupRequest)
 // storeAssignment journals the leader's assignment with the group metadata
 // and, once durable, hands each member its part. It is called with journalMu
 // and mu held and releases mu during the append.
-func (c *Coordinator) storeAssignment(ctx context.Context, g *group, proposed []kmsg.SyncGroupRequestGroupAssignment) {
+func (c *Coordinator) storeAssignment(g *group, proposed []kmsg.SyncGroupRequestGroupAssignment) {
 	assignments := make(map[string][]byte, len(g.members))
 	for _, a := range proposed {
 		if _, ok := g.members[a.MemberID]; ok {
@@ -109,7 +109,7 @@ func (c *Coordinator) storeAssignment(ctx context.Context, g *group, proposed []
 	g.metadataDirty = false
 
 	g.mu.Unlock()
-	err := c.journal.Append(ctx, []JournalRecord{rec})
+	err := c.append([]JournalRecord{rec})
 	g.mu.Lock()
 
 	if g.state != stateCompletingRebalance || g.generation != generation {
