@@ -70,6 +70,12 @@ func (c *Coordinator) joinGroup(ctx context.Context, req *kmsg.JoinGroupRequest)
 	if g == nil {
 		return answerNow(kerr.UnknownMemberID.Code, req.MemberID)
 	}
+	if c.closed.Load() {
+		// Close may have answered this group's waiters already; a waiter
+		// registered now would never be answered.
+		g.mu.Unlock()
+		return answerNow(kerr.CoordinatorNotAvailable.Code, req.MemberID)
+	}
 	var out joinOutcome
 	if jr.memberID == "" {
 		out = c.joinNewMember(g, jr)

@@ -47,6 +47,10 @@ func (c *Coordinator) syncGroup(req *kmsg.SyncGroupRequest) syncOutcome {
 	}
 	defer g.journalMu.Unlock()
 	defer g.mu.Unlock()
+	if c.closed.Load() {
+		// See joinGroup: Close may be done with this group.
+		return syncErr(kerr.CoordinatorNotAvailable.Code)
+	}
 
 	var instanceID *string
 	if req.Version >= 3 {
