@@ -1,0 +1,364 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/google/btree"
+)
+
+// Cached is a write-back cache in front of another Store. Writes collect in
+// a dirty set, where repeated updates of a key collapse to the last; a
+// flush hands the dirty set to a callback (the engine writes it to the
+// changelog and forwards it downstream) and then applies it to the inner
+// store. N updates of a key between two flushes thus cost one changelog
+// record, one downstream record and one inner write.
+//
+// # Flushing
+//
+// FlushCache calls onFlush once with every dirty entry exactly once, in
+// ascending key order, each with the key's last value or a deletion; then
+// applies the same entries to the inner store with Apply; then empties the
+// dirty set. Nothing is fsynced. If onFlush or Apply fails, the entries stay
+// dirty (under any newer writes) and the next flush emits them again: at
+// least once.
+//
+// Flush is FlushCache followed by the inner store's Flush (fsync).
+//
+// When a write takes the dirty bytes over maxBytes the cache evicts by
+// flushing the whole dirty set through onFlush, as if FlushCache had been
+// called; an eviction error is returned by the write that caused it, which
+// itself stays dirty. The dirty bytes are key + value + a fixed per-entry
+// overhead, so memory is bounded by maxBytes plus the last write, not by the
+// number of keys. maxBytes 0 (or negative) disables buffering: every write
+// flushes at once.
+//
+// The engine's commit is then:
+//
+//  1. FlushCache — changelog records are produced, downstream records
+//     forwarded, the inner store updated;
+//  2. flush the producer — the changelog records are acknowledged;
+//  3. commit the input offsets;
+//  4. Flush — the cache is empty now, so this only fsyncs the inner store;
+//  5. WriteCheckpoint with the changelog offsets of step 2.
+//
+// # Re-entrancy and concurrency
+//
+// onFlush runs without the cache's lock. While it runs, reads see the
+// entries being flushed, and writes (a downstream processor writing back
+// to this store) go to a fresh dirty set that the next flush emits; no
+// eviction happens during onFlush, and FlushCache or Flush called from it
+// return ErrFlushInProgress.
+//
+// Writes (Put, Delete, Apply, FlushCache, Flush, Close) come from one
+// goroutine at a time, the task; Get and Range may run concurrently from
+// any goroutine. Range iterators are snapshots.
+type Cached struct {
+	inner    Store
+	maxBytes int64
+	onFlush  func(entries []Mutation) error
+
+	mu         sync.RWMutex
+	dirty      *btree.BTreeG[Mutation]
+	dirtyBytes int64
+	flushing   []Mutation // handed to onFlush, not yet dropped; sorted
+	inFlush    bool
+	closed     bool
+}
+
+func mutationLess(a, b Mutation) bool { return bytes.Compare(a.Key, b.Key) < 0 }
+
+// NewCached wraps inner in a write-back cache of at most maxBytes dirty
+// bytes. onFlush receives each flush's entries; they are sorted by key, and
+// must not be modified (they are applied to inner afterwards) but may be
+// kept. A nil onFlush only applies entries to inner.
+func NewCached(inner Store, maxBytes int, onFlush func(entries []Mutation) error) *Cached {
+	if maxBytes < 0 {
+		maxBytes = 0
+	}
+	if onFlush == nil {
+		onFlush = func([]Mutation) error { return nil }
+	}
+	return &Cached{
+		inner:    inner,
+		maxBytes: int64(maxBytes),
+		onFlush:  onFlush,
+		dirty:    btree.NewG(btreeDegree, mutationLess),
+	}
+}
+
+// Name returns the inner store's name.
+func (c *Cached) Name() string { return c.inner.Name() }
+
+// Inner returns the store behind the cache. Changelog restore writes to it
+// directly: restored records must not be emitted again.
+func (c *Cached) Inner() Store { return c.inner }
+
+// DirtyBytes returns the bytes counted against maxBytes.
+func (c *Cached) DirtyBytes() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return int(c.dirtyBytes)
+}
+
+// DirtyLen returns the number of dirty keys.
+func (c *Cached) DirtyLen() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dirty.Len()
+}
+
+func (c *Cached) closedErr(op string) error {
+	return fmt.Errorf("storage: %s in cached store %q: %w", op, c.inner.Name(), ErrClosed)
+}
+
+// Get returns key's value from the dirty set, the entries being flushed, or
+// the inner store, in that order.
+func (c *Cached) Get(key []byte) ([]byte, bool, error) {
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return nil, false, c.closedErr("get")
+	}
+	e, ok := c.dirty.Get(Mutation{Key: key})
+	if !ok && c.flushing != nil {
+		if i := searchMutations(c.flushing, key); i < len(c.flushing) && bytes.Equal(c.flushing[i].Key, key) {
+			e, ok = c.flushing[i], true
+		}
+	}
+	c.mu.RUnlock()
+	if ok {
+		if e.Delete {
+			return nil, false, nil
+		}
+		return cloneBytes(e.Value), true, nil
+	}
+	// The inner store is read outside the lock: it only ever receives the
+	// entries being flushed, so it can be newer than the layers above
+	// (never older), which still gives a value the key had during this call.
+	return c.inner.Get(key)
+}
+
+// Put buffers key = value and evicts if the dirty bytes exceed the bound.
+func (c *Cached) Put(key, value []byte) error {
+	return c.write("put", Mutation{Key: cloneBytes(key), Value: cloneBytes(value)})
+}
+
+// Delete buffers a deletion of key, which hides the inner store's value
+// until it is flushed there.
+func (c *Cached) Delete(key []byte) error {
+	return c.write("delete", Mutation{Key: cloneBytes(key), Delete: true})
+}
+
+// Apply buffers the mutations like Puts and Deletes, then evicts once if
+// needed. It does not write to the inner store: use Inner for restore.
+func (c *Cached) Apply(batch []Mutation) error {
+	ms := make([]Mutation, len(batch))
+	for i, m := range batch {
+		ms[i] = Mutation{Key: cloneBytes(m.Key), Delete: m.Delete}
+		if !m.Delete {
+			ms[i].Value = cloneBytes(m.Value)
+		}
+	}
+	return c.write("apply", ms...)
+}
+
+func (c *Cached) write(op string, ms ...Mutation) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.closedErr(op)
+	}
+	for _, m := range ms {
+		if old, replaced := c.dirty.ReplaceOrInsert(m); replaced {
+			c.dirtyBytes -= entrySize(old.Key, old.Value)
+		}
+		c.dirtyBytes += entrySize(m.Key, m.Value)
+	}
+	evict := c.dirtyBytes > c.maxBytes && !c.inFlush
+	c.mu.Unlock()
+	if !evict {
+		return nil
+	}
+	if err := c.FlushCache(); err != nil {
+		return fmt.Errorf("storage: evict cached store %q after %s: %w", c.inner.Name(), op, err)
+	}
+	return nil
+}
+
+// FlushCache emits the dirty entries through onFlush and applies them to
+// the inner store, without fsync. See the type's documentation.
+func (c *Cached) FlushCache() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.closedErr("flush")
+	}
+	if c.inFlush {
+		c.mu.Unlock()
+		return fmt.Errorf("storage: flush cached store %q: %w", c.inner.Name(), ErrFlushInProgress)
+	}
+	if c.dirty.Len() == 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	entries := make([]Mutation, 0, c.dirty.Len())
+	c.dirty.Ascend(func(m Mutation) bool {
+		entries = append(entries, m)
+		return true
+	})
+	c.flushing = entries
+	c.inFlush = true
+	c.dirty = btree.NewG(btreeDegree, mutationLess)
+	c.dirtyBytes = 0
+	c.mu.Unlock()
+
+	done := false
+	defer func() {
+		// Also runs if onFlush panics, so the entries are not lost and
+		// the cache does not stay "in flush" forever.
+		c.finishFlush(entries, done)
+	}()
+	if err := c.onFlush(entries); err != nil {
+		return fmt.Errorf("storage: flush cached store %q: %w", c.inner.Name(), err)
+	}
+	if err := c.inner.Apply(entries); err != nil {
+		return fmt.Errorf("storage: flush cached store %q to inner store: %w", c.inner.Name(), err)
+	}
+	done = true
+	return nil
+}
+
+// finishFlush ends a flush; when it failed, the entries return to the
+// dirty set beneath any write made since.
+func (c *Cached) finishFlush(entries []Mutation, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.flushing = nil
+	c.inFlush = false
+	if ok {
+		return
+	}
+	for _, m := range entries {
+		if !c.dirty.Has(m) {
+			c.dirty.ReplaceOrInsert(m)
+			c.dirtyBytes += entrySize(m.Key, m.Value)
+		}
+	}
+}
+
+// Flush flushes the cache, then makes the inner store durable.
+func (c *Cached) Flush() error {
+	if err := c.FlushCache(); err != nil {
+		return err
+	}
+	return c.inner.Flush()
+}
+
+// Close flushes the cache (emitting through onFlush) and closes the inner
+// store, which is closed even if the flush fails. Use Abandon to close
+// without emitting.
+func (c *Cached) Close() error {
+	c.mu.RLock()
+	closed := c.closed
+	c.mu.RUnlock()
+	if closed {
+		return nil
+	}
+	flushErr := c.FlushCache()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	return errors.Join(flushErr, c.inner.Close())
+}
+
+// Abandon drops the dirty entries without emitting them and closes the
+// inner store: for a task that is closed after a failure and whose state
+// will be rebuilt from the changelog.
+func (c *Cached) Abandon() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.dirty = btree.NewG(btreeDegree, mutationLess)
+	c.dirtyBytes = 0
+	c.mu.Unlock()
+	return c.inner.Close()
+}
+
+// Range iterates [start, end) in ascending order, merging the dirty
+// entries with the inner store.
+func (c *Cached) Range(start, end []byte) (Iterator, error) {
+	return c.mergedRange(start, end, false)
+}
+
+// ReverseRange iterates [start, end) in descending order; the inner store
+// must be a Reverser.
+func (c *Cached) ReverseRange(start, end []byte) (Iterator, error) {
+	return c.mergedRange(start, end, true)
+}
+
+func (c *Cached) mergedRange(start, end []byte, reverse bool) (Iterator, error) {
+	// The inner iterator is opened under the read lock so that the three
+	// layers form one snapshot: while the lock is held the inner store can
+	// only receive the entries being flushed, which the middle layer holds
+	// too.
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return nil, c.closedErr("range")
+	}
+	if end != nil && bytes.Compare(start, end) >= 0 {
+		return emptyIterator{}, nil
+	}
+	var inner Iterator
+	var err error
+	if reverse {
+		r, ok := c.inner.(Reverser)
+		if !ok {
+			return nil, fmt.Errorf("storage: reverse range in cached store %q: inner %T: %w", c.inner.Name(), c.inner, ErrUnsupported)
+		}
+		inner, err = r.ReverseRange(start, end)
+	} else {
+		inner, err = c.inner.Range(start, end)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newMergeIterator(reverse,
+		newSliceSource(c.dirtyRange(start, end), reverse),
+		newSliceSource(boundSlice(c.flushing, start, end), reverse),
+		iteratorSource{inner},
+	), nil
+}
+
+// dirtyRange copies the dirty entries in [start, end), in ascending order;
+// the entries themselves are immutable, so the copy is a snapshot. The
+// caller holds mu.
+func (c *Cached) dirtyRange(start, end []byte) []Mutation {
+	var out []Mutation
+	collect := func(m Mutation) bool {
+		out = append(out, m)
+		return true
+	}
+	switch {
+	case start != nil && end != nil:
+		c.dirty.AscendRange(Mutation{Key: start}, Mutation{Key: end}, collect)
+	case start != nil:
+		c.dirty.AscendGreaterOrEqual(Mutation{Key: start}, collect)
+	case end != nil:
+		c.dirty.AscendLessThan(Mutation{Key: end}, collect)
+	default:
+		c.dirty.Ascend(collect)
+	}
+	return out
+}
+
+func searchMutations(ms []Mutation, key []byte) int {
+	return sort.Search(len(ms), func(i int) bool { return bytes.Compare(ms[i].Key, key) >= 0 })
+}

@@ -1,0 +1,231 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// cacheModel checks a Cached store against a plain map through random
+// operations, random flushes, flush failures and a small bound.
+type cacheModel struct {
+	t        *testing.T
+	rng      *rand.Rand
+	c        *Cached
+	inner    Store
+	maxBytes int
+
+	state   map[string]string  // what the store must show
+	pending map[string]*string // written since the last successful flush; nil = deleted
+	emitted map[string]string  // the changelog as rebuilt from onFlush
+	failing bool               // make the next onFlush calls fail
+	flushes int
+}
+
+func (m *cacheModel) onFlush(entries []Mutation) error {
+	if m.failing {
+		return errInjected
+	}
+	t := m.t
+	if !sortedStrictly(keysOf(entries)) {
+		t.Fatalf("flush %d not in strict key order: %s", m.flushes, render(entries))
+	}
+	if len(entries) != len(m.pending) {
+		t.Fatalf("flush %d has %d entries, want the %d keys written since the last flush", m.flushes, len(entries), len(m.pending))
+	}
+	for _, e := range entries {
+		want, ok := m.pending[string(e.Key)]
+		switch {
+		case !ok:
+			t.Fatalf("flush %d emitted %q, not written since the last flush", m.flushes, e.Key)
+		case want == nil && !e.Delete:
+			t.Fatalf("flush %d: %q=%q, want a deletion", m.flushes, e.Key, e.Value)
+		case want != nil && (e.Delete || string(e.Value) != *want):
+			t.Fatalf("flush %d: %q=%q (delete %v), want its last value %q", m.flushes, e.Key, e.Value, e.Delete, *want)
+		}
+		if e.Delete {
+			delete(m.emitted, string(e.Key))
+		} else {
+			m.emitted[string(e.Key)] = string(e.Value)
+		}
+	}
+	m.pending = map[string]*string{}
+	m.flushes++
+	return nil
+}
+
+func (m *cacheModel) key() []byte {
+	// A small key space, so keys are overwritten and deleted often, with
+	// the bytes most likely to break ordering.
+	n := m.rng.IntN(40)
+	switch n % 4 {
+	case 0:
+		return []byte{byte(n)}
+	case 1:
+		return []byte{0xFF, byte(n), 0x00}
+	case 2:
+		return []byte{0x00, byte(n)}
+	default:
+		return fmt.Appendf(nil, "k%02d", n)
+	}
+}
+
+func (m *cacheModel) value() []byte {
+	v := make([]byte, m.rng.IntN(40))
+	for i := range v {
+		v[i] = byte(m.rng.IntN(256))
+	}
+	return v
+}
+
+// write applies ms to the model, then to the store through do: the model
+// must know the write before an eviction inside do emits it.
+func (m *cacheModel) write(do func() error, ms ...Mutation) {
+	for _, mu := range ms {
+		k := string(mu.Key)
+		if mu.Delete {
+			delete(m.state, k)
+			m.pending[k] = nil
+		} else {
+			v := string(mu.Value)
+			m.state[k] = v
+			m.pending[k] = &v
+		}
+	}
+	if err := do(); err != nil && !(m.failing && errors.Is(err, errInjected)) {
+		m.t.Fatalf("write failed: %v", err)
+	}
+	if got := m.c.DirtyBytes(); !m.failing && got > m.maxBytes {
+		m.t.Fatalf("dirty bytes %d over the bound %d after a write", got, m.maxBytes)
+	}
+}
+
+func (m *cacheModel) sortedState(start, end []byte) []kv {
+	var out []kv
+	for k, v := range m.state {
+		if (start == nil || k >= string(start)) && (end == nil || k < string(end)) {
+			out = append(out, kv{k, v})
+		}
+	}
+	slices.SortFunc(out, func(a, b kv) int { return bytes.Compare([]byte(a.k), []byte(b.k)) })
+	return out
+}
+
+func (m *cacheModel) step() {
+	t, c := m.t, m.c
+	switch op := m.rng.IntN(100); {
+	case op < 40:
+		k, v := m.key(), m.value()
+		m.write(func() error { return c.Put(k, v) }, Mutation{Key: k, Value: v})
+	case op < 55:
+		k := m.key()
+		m.write(func() error { return c.Delete(k) }, Mutation{Key: k, Delete: true})
+	case op < 60:
+		batch := make([]Mutation, m.rng.IntN(8))
+		for i := range batch {
+			batch[i] = Mutation{Key: m.key(), Value: m.value(), Delete: m.rng.IntN(3) == 0}
+		}
+		m.write(func() error { return c.Apply(batch) }, batch...)
+	case op < 80:
+		k := m.key()
+		v, ok, err := c.Get(k)
+		want, wantOK := m.state[string(k)]
+		if err != nil || ok != wantOK || string(v) != want {
+			t.Fatalf("Get(%x) = %x, %v, %v; want %x, %v", k, v, ok, err, want, wantOK)
+		}
+	case op < 90:
+		start, end := m.key(), m.key()
+		if m.rng.IntN(4) == 0 {
+			start = nil
+		}
+		if m.rng.IntN(4) == 0 {
+			end = nil
+		}
+		want := m.sortedState(start, end)
+		if end != nil && bytes.Compare(start, end) >= 0 {
+			want = nil
+		}
+		if got := scan(t, c, start, end); !equalKVs(got, want) {
+			t.Fatalf("Range(%x, %x) = %q, want %q", start, end, got, want)
+		}
+		if got := reverseScan(t, c, start, end); !equalKVs(got, reversed(want)) {
+			t.Fatalf("ReverseRange(%x, %x) = %q, want %q", start, end, got, reversed(want))
+		}
+	case op < 97:
+		err := c.FlushCache()
+		switch {
+		case m.failing && c.DirtyLen() > 0 && !errors.Is(err, errInjected):
+			t.Fatalf("FlushCache while the callback fails = %v", err)
+		case !m.failing && err != nil:
+			t.Fatalf("FlushCache: %v", err)
+		case !m.failing:
+			m.checkInner()
+		}
+	case m.failing:
+		// Already inside a failing stretch.
+	default:
+		// The next few writes' evictions and this flush fail.
+		m.failing = true
+		if err := c.FlushCache(); c.DirtyLen() > 0 && !errors.Is(err, errInjected) {
+			t.Fatalf("failing FlushCache = %v", err)
+		}
+		for range m.rng.IntN(5) {
+			m.step()
+		}
+		m.failing = false
+	}
+}
+
+// checkInner compares the inner store with the model after a flush: it
+// must hold exactly what onFlush emitted, which is the model's state.
+func (m *cacheModel) checkInner() {
+	got := scan(m.t, m.inner, nil, nil)
+	want := m.sortedState(nil, nil)
+	if !equalKVs(got, want) {
+		m.t.Fatalf("after flush %d inner store = %q\nwant %q", m.flushes, got, want)
+	}
+	if len(m.emitted) != len(want) {
+		m.t.Fatalf("changelog rebuilt from onFlush has %d keys, store %d", len(m.emitted), len(want))
+	}
+	for _, e := range want {
+		if m.emitted[e.k] != e.v {
+			m.t.Fatalf("changelog has %q=%q, store %q", e.k, m.emitted[e.k], e.v)
+		}
+	}
+}
+
+func TestCachedAgainstModel(t *testing.T) {
+	for _, innerName := range []string{"Memory", "LevelDB"} {
+		for seed := range uint64(4) {
+			t.Run(fmt.Sprintf("%s/seed%d", innerName, seed), func(t *testing.T) {
+				var inner Store = openTestMemory(t)
+				if innerName == "LevelDB" {
+					inner = openTestLevelDB(t)
+				}
+				m := &cacheModel{
+					t:        t,
+					rng:      rand.New(rand.NewPCG(seed, 0xedd1)),
+					inner:    inner,
+					maxBytes: 300 + int(seed)*400,
+					state:    map[string]string{},
+					pending:  map[string]*string{},
+					emitted:  map[string]string{},
+				}
+				m.c = NewCached(inner, m.maxBytes, m.onFlush)
+				for range 3000 {
+					m.step()
+				}
+				if err := m.c.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				m.checkInner()
+				if m.flushes < 20 {
+					t.Fatalf("only %d successful flushes: the test did not exercise eviction", m.flushes)
+				}
+			})
+		}
+	}
+}
