@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker"
+)
+
+// PolicyKind says what happens to a record that cannot be deserialized or
+// whose processing failed.
+type PolicyKind int
+
+const (
+	// Fail stops the application with an error naming the record's topic,
+	// partition and offset (the default).
+	Fail PolicyKind = iota
+	// LogAndContinue logs the record's coordinates and the error, counts
+	// it, and goes on with the next record.
+	LogAndContinue
+	// DeadLetter writes the record's original bytes to a topic, with the
+	// error and coordinates in headers, and goes on.
+	DeadLetter
+)
+
+// Policy is an error-handling policy.
+type Policy struct {
+	Kind  PolicyKind
+	Topic string // for DeadLetter
+}
+
+// Config configures an engine.
+type Config struct {
+	// AppID is the application id: the consumer group, the prefix of
+	// internal topics and of the state directory.
+	AppID string
+	// Client reaches the topics.
+	Client broker.Client
+	// StateDir holds the tasks' local stores and checkpoints.
+	StateDir string
+	// CommitInterval is commit.interval.ms (default 30 s, Kafka Streams'
+	// at-least-once default).
+	CommitInterval time.Duration
+	// Threads is num.stream.threads: goroutines processing tasks (default 1).
+	Threads int
+	// CacheMaxBytes bounds each store's write-back cache (default 10 MiB
+	// spread over the stores, like statestore.cache.max.bytes).
+	CacheMaxBytes int
+	// InMemoryStores uses memory stores instead of LevelDB everywhere.
+	InMemoryStores bool
+	// OnDeserializeError and OnProcessingError are the error policies.
+	OnDeserializeError Policy
+	OnProcessingError  Policy
+	// FetchMaxBytes is the most one fetch of one partition returns (1 MiB).
+	FetchMaxBytes int
+	// PollWait is how long a fetch waits for data (default 100 ms).
+	PollWait time.Duration
+	// Logger, Now: logging and the wall clock (fakes in tests).
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// ErrConfig reports an unusable configuration.
+var ErrConfig = errors.New("engine: invalid config")
+
+func (c *Config) validate() error {
+	switch {
+	case c.AppID == "":
+		return fmt.Errorf("%w: no application id", ErrConfig)
+	case c.Client == nil:
+		return fmt.Errorf("%w: no client", ErrConfig)
+	case c.StateDir == "" && !c.InMemoryStores:
+		return fmt.Errorf("%w: no state directory (set one, or use in-memory stores)", ErrConfig)
+	case c.OnDeserializeError.Kind == DeadLetter && c.OnDeserializeError.Topic == "",
+		c.OnProcessingError.Kind == DeadLetter && c.OnProcessingError.Topic == "":
+		return fmt.Errorf("%w: a dead-letter policy needs a topic", ErrConfig)
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = 30 * time.Second
+	}
+	if c.Threads <= 0 {
+		c.Threads = 1
+	}
+	if c.CacheMaxBytes <= 0 {
+		c.CacheMaxBytes = 10 << 20
+	}
+	if c.FetchMaxBytes <= 0 {
+		c.FetchMaxBytes = 1 << 20
+	}
+	if c.PollWait <= 0 {
+		c.PollWait = 100 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}

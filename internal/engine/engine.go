@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/storage"
+)
+
+// Engine runs one topology in this process. Until multi-instance
+// assignment arrives it owns every task.
+type Engine struct {
+	cfg  Config
+	topo *topology.Topology
+
+	mu      sync.RWMutex
+	plan    *plan
+	tasks   map[topology.TaskID]*task
+	running bool
+	parts   sync.Map // topic → int32
+
+	commits    atomic.Int64
+	errorCount atomic.Int64
+	commitNow  sync.Map // *worker → struct{}: commit at the next chance
+	ready      chan struct{}
+}
+
+// New checks the configuration; Run does the work.
+func New(topo *topology.Topology, cfg Config) (*Engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, topo: topo, tasks: map[topology.TaskID]*task{}, ready: make(chan struct{})}, nil
+}
+
+// Ready is closed once every task is restored and processing has begun.
+func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+// Run plans the topology, creates internal topics, restores tasks, and
+// processes until ctx ends (then commits and returns nil) or a record fails
+// under the Fail policy (then returns that error, naming the record).
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return fmt.Errorf("engine: already running")
+	}
+	e.running = true
+	e.mu.Unlock()
+
+	p, err := makePlan(ctx, e.topo, e.cfg.Client)
+	if err != nil {
+		return err
+	}
+	for _, pol := range []Policy{e.cfg.OnDeserializeError, e.cfg.OnProcessingError} {
+		if pol.Kind == DeadLetter {
+			if err := e.cfg.Client.CreateTopics(ctx, broker.TopicSpec{Name: pol.Topic, Partitions: -1, ReplicationFactor: -1}); err != nil {
+				return fmt.Errorf("engine: create dead-letter topic %s: %w", pol.Topic, err)
+			}
+		}
+	}
+	e.mu.Lock()
+	e.plan = p
+	e.mu.Unlock()
+
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Producers outlive the workers' context: the final commit appends
+	// after it is cancelled.
+	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer pcancel()
+	workers := make([]*worker, e.cfg.Threads)
+	for i := range workers {
+		workers[i] = &worker{e: e, ctx: wctx, notify: make(chan struct{}, 1)}
+		workers[i].producer = newProducer(pctx, e.cfg.Client, e.partitions)
+	}
+	ids := p.taskIDs()
+	storeCount := 0
+	for _, st := range p.subs {
+		storeCount += len(st.Stores) * int(p.tasks[st.ID])
+	}
+	perStore := e.cfg.CacheMaxBytes / max(storeCount, 1)
+	var fetchers sync.WaitGroup
+	for i, id := range ids {
+		w := workers[i%len(workers)]
+		t, err := e.newTask(id, w, perStore)
+		if err != nil {
+			cancel()
+			fetchers.Wait()
+			return err
+		}
+		w.tasks = append(w.tasks, t)
+		e.mu.Lock()
+		e.tasks[id] = t
+		e.mu.Unlock()
+		for _, in := range t.inputs {
+			fetchers.Add(1)
+			go func() {
+				defer fetchers.Done()
+				fetch(wctx, e.cfg.Client, in, in.next, e.cfg.FetchMaxBytes, e.cfg.PollWait, w.notify,
+					func(msg string, args ...any) { e.cfg.Logger.Warn(msg, args...) })
+			}()
+		}
+	}
+	close(e.ready)
+	errs := make(chan error, len(workers))
+	for _, w := range workers {
+		go func() {
+			err := w.run()
+			if err != nil {
+				cancel() // one failing worker stops the app
+			}
+			errs <- err
+		}()
+	}
+	var all []error
+	for range workers {
+		all = append(all, <-errs)
+	}
+	cancel()
+	fetchers.Wait()
+	for _, w := range workers {
+		w.producer.close()
+		for _, t := range w.tasks {
+			all = append(all, t.close())
+		}
+	}
+	return errors.Join(all...)
+}
+
+// newTask builds a task, restoring its stores and finding where its
+// inputs resume.
+func (e *Engine) newTask(id topology.TaskID, w *worker, perStoreCache int) (*task, error) {
+	sub := e.plan.subs[id.Subtopology]
+	t := &task{id: id, e: e, w: w, sources: map[string]topology.SourceFunc{}, byName: map[string]*taskStore{},
+		memo: map[any]any{}, streamTime: -1, dir: filepath.Join(e.cfg.StateDir, e.cfg.AppID, id.String())}
+	if err := t.openStores(sub, perStoreCache); err != nil {
+		t.close()
+		return nil, err
+	}
+	for _, src := range sub.Sources {
+		f, err := src.Build(t)
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("engine: task %s: build %s: %w", id, src.Name, err)
+		}
+		for _, topic := range src.Topics {
+			t.sources[topic] = f
+		}
+	}
+	topics := append([]string(nil), sub.Topics...)
+	sort.Strings(topics)
+	var tps []broker.TopicPartition
+	for _, topic := range topics {
+		tps = append(tps, broker.TopicPartition{Topic: topic, Partition: id.Partition})
+	}
+	committed, err := e.cfg.Client.CommittedOffsets(w.ctx, e.cfg.AppID, tps)
+	if err != nil {
+		t.close()
+		return nil, fmt.Errorf("engine: task %s: committed offsets: %w", id, err)
+	}
+	for _, c := range committed {
+		start := c.Offset
+		if start < 0 {
+			if start, err = e.cfg.Client.ListOffset(w.ctx, c.Topic, c.Partition, broker.Earliest); err != nil {
+				t.close()
+				return nil, fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", id, c.Topic, c.Partition, err)
+			}
+		}
+		t.inputs = append(t.inputs, &input{topic: c.Topic, partition: c.Partition, chunks: make(chan []byte, 4), next: start, committed: c.Offset})
+	}
+	return t, nil
+}
+
+// close closes the task's stores. After a final commit their caches are
+// empty; after a failure, uncommitted updates are dropped (the inputs that
+// made them are processed again at the next start).
+func (t *task) close() error {
+	var errs []error
+	for _, s := range t.stores {
+		if err := s.cached.Abandon(); err != nil && !errors.Is(err, storage.ErrClosed) {
+			errs = append(errs, fmt.Errorf("engine: task %s: close store %s: %w", t.id, s.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) partitions(topic string) (int32, error) {
+	if n, ok := e.parts.Load(topic); ok {
+		return n.(int32), nil
+	}
+	n, err := e.cfg.Client.Partitions(context.Background(), topic)
+	if err != nil {
+		return 0, fmt.Errorf("engine: output topic %s: %w", topic, err)
+	}
+	e.parts.Store(topic, n)
+	return n, nil
+}
+
+// commitRequested reports (and clears) a request to commit early.
+func (e *Engine) commitRequested(w *worker) bool {
+	_, ok := e.commitNow.LoadAndDelete(w)
+	return ok
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Commits int64
+	// Errors counts records skipped or dead-lettered, or that failed.
+	Errors int64
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	return Stats{Commits: e.commits.Load(), Errors: e.errorCount.Load()}
+}
+
+// StoreInfo tells where a store lives and how its last restore went.
+type StoreInfo struct {
+	Partitions int32
+	// Restored is, per partition (task), how many changelog records the
+	// restore at startup replayed.
+	Restored map[int32]int64
+}
+
+// ErrNotReady is returned by queries before the engine has restored its
+// tasks.
+var ErrNotReady = errors.New("engine: not running yet")
+
+// Store returns the store of the task that owns partition, for
+// interactive queries (reads only; they see cached, uncommitted updates).
+func (e *Engine) Store(name string, partition int32) (storage.Store, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.plan == nil {
+		return nil, ErrNotReady
+	}
+	sub, ok := e.plan.storeSub[name]
+	if !ok {
+		return nil, fmt.Errorf("engine: no store %q", name)
+	}
+	t := e.tasks[topology.TaskID{Subtopology: sub, Partition: partition}]
+	if t == nil {
+		return nil, fmt.Errorf("%w: store %s partition %d", ErrNotReady, name, partition)
+	}
+	return t.byName[name].cached, nil
+}
+
+// StoreInfo describes a store.
+func (e *Engine) StoreInfo(name string) (StoreInfo, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.plan == nil {
+		return StoreInfo{}, ErrNotReady
+	}
+	sub, ok := e.plan.storeSub[name]
+	if !ok {
+		return StoreInfo{}, fmt.Errorf("engine: no store %q", name)
+	}
+	info := StoreInfo{Partitions: e.plan.tasks[sub], Restored: map[int32]int64{}}
+	for id, t := range e.tasks {
+		if id.Subtopology == sub {
+			info.Restored[id.Partition] = t.byName[name].restored
+		}
+	}
+	return info, nil
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/log"
+	"github.com/eddy-streams/eddy/internal/topology"
+)
+
+// input is one input partition of a task: a fetcher goroutine fills chunks,
+// the worker walks their records.
+type input struct {
+	topic     string
+	partition int32
+	chunks    chan []byte
+	// next is the offset after the last record processed: what a commit
+	// stores.
+	next int64
+	// committed is what the last commit stored.
+	committed int64
+
+	data []byte          // rest of the current chunk
+	it   *batch.Iterator // over the current batch
+	cur  topology.RawRecord
+	has  bool // cur holds a record not yet processed
+}
+
+// peek makes cur the next unprocessed record if one is buffered.
+func (in *input) peek() (bool, error) {
+	if in.has {
+		return true, nil
+	}
+	for {
+		if in.it != nil && in.it.Next() {
+			r := in.it.Record()
+			if r.Offset < in.next {
+				continue // before the position (the fetch started mid-batch)
+			}
+			in.cur = topology.RawRecord{Topic: in.topic, Partition: in.partition, Offset: r.Offset,
+				Timestamp: r.Timestamp, Key: r.Key, Value: r.Value, Headers: r.Headers}
+			in.has = true
+			return true, nil
+		}
+		if in.it != nil {
+			if err := in.it.Err(); err != nil {
+				return false, err
+			}
+		}
+		if len(in.data) == 0 {
+			select {
+			case c := <-in.chunks:
+				in.data = c
+			default:
+				return false, nil
+			}
+		}
+		one, rest, err := batch.Next(in.data)
+		if err != nil {
+			return false, err
+		}
+		in.data = rest
+		if in.it == nil {
+			in.it, err = batch.NewIterator(one)
+		} else {
+			err = in.it.Reset(one)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// fetch runs until ctx ends, fetching from offset and handing chunks over,
+// at most a few ahead of processing. notify is poked when a chunk arrives.
+func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes int, wait time.Duration, notify chan<- struct{}, logf func(msg string, args ...any)) {
+	next := from
+	for ctx.Err() == nil {
+		res, err := c.Fetch(ctx, in.topic, in.partition, next, maxBytes, wait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, log.ErrOffsetOutOfRange) || errors.Is(err, broker.ErrUnknownTopic) {
+				// auto.offset.reset=earliest, Kafka Streams' default.
+				start, lerr := c.ListOffset(ctx, in.topic, in.partition, broker.Earliest)
+				if lerr == nil && start > next {
+					logf("offset out of range; resetting to earliest", "topic", in.topic, "partition", in.partition, "from", next, "to", start)
+					next = start
+					continue
+				}
+			}
+			logf("fetch failed; retrying", "topic", in.topic, "partition", in.partition, "offset", next, "err", err)
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		if len(res.Batches) == 0 {
+			continue
+		}
+		last, err := lastOffset(res.Batches)
+		if err != nil {
+			logf("undecodable fetch; retrying", "topic", in.topic, "partition", in.partition, "offset", next, "err", err)
+			continue
+		}
+		select {
+		case in.chunks <- res.Batches:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case notify <- struct{}{}:
+		default:
+		}
+		next = last + 1
+	}
+}
+
+func lastOffset(data []byte) (int64, error) {
+	last := int64(-1)
+	for len(data) > 0 {
+		one, rest, err := batch.Next(data)
+		if err != nil {
+			return 0, err
+		}
+		h, err := batch.ParseHeader(one)
+		if err != nil {
+			return 0, err
+		}
+		last = h.LastOffset()
+		data = rest
+	}
+	return last, nil
+}

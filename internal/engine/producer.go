@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/internal/partition"
+)
+
+// maxBatchBytes closes a batch once its records reach this size; appends of
+// full batches then overlap with processing.
+const maxBatchBytes = 256 << 10
+
+// producer buffers a worker's output records into one batch per topic
+// partition and appends full batches in the background, one append at a
+// time per partition so offsets keep the order records were sent in.
+type producer struct {
+	ctx    context.Context
+	client broker.Client
+	parts  func(topic string) (int32, error)
+
+	mu      sync.Mutex
+	open    map[tp]*pendingBatch
+	writers map[tp]*partitionWriter
+	err     error // first append failure
+	wg      sync.WaitGroup
+	sticky  map[string]int32 // keyless records: one partition per topic per batch
+}
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+type pendingBatch struct {
+	b     *batch.Builder
+	bytes int
+}
+
+// partitionWriter appends one partition's batches in order.
+type partitionWriter struct {
+	queue chan []byte
+	// last is the offset of the last record appended, -1 before any.
+	last int64
+}
+
+func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error)) *producer {
+	return &producer{ctx: ctx, client: client, parts: parts, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{}, sticky: map[string]int32{}}
+}
+
+// send adds a record; partition -1 picks Kafka's default partition for the
+// key (sticky per batch for keyless records).
+func (p *producer) send(topic string, partition int32, key, value []byte, ts int64, headers []batch.RecordHeader) error {
+	if partition < 0 {
+		n, err := p.parts(topic)
+		if err != nil {
+			return err
+		}
+		if key != nil {
+			partition = partitionForKey(key, n)
+		} else {
+			partition = p.sticky[topic] % n
+		}
+	}
+	k := tp{topic, partition}
+	p.mu.Lock()
+	if p.err != nil {
+		err := p.err
+		p.mu.Unlock()
+		return err
+	}
+	pb := p.open[k]
+	if pb == nil {
+		pb = &pendingBatch{b: batch.NewBuilder(batch.BuilderOptions{})}
+		p.open[k] = pb
+	}
+	pb.b.Add(batch.Record{Key: key, Value: value, Timestamp: ts, Headers: headers})
+	pb.bytes += len(key) + len(value) + 16
+	full := pb.bytes >= maxBatchBytes
+	p.mu.Unlock()
+	if full {
+		if key == nil {
+			p.sticky[topic]++
+		}
+		return p.seal(k)
+	}
+	return nil
+}
+
+func partitionForKey(key []byte, n int32) int32 { return partition.ForKey(key, n) }
+
+// seal encodes a partition's open batch and queues it for appending.
+func (p *producer) seal(k tp) error {
+	p.mu.Lock()
+	pb := p.open[k]
+	delete(p.open, k)
+	w := p.writers[k]
+	if w == nil {
+		w = &partitionWriter{queue: make(chan []byte, 4), last: -1}
+		p.writers[k] = w
+		go p.run(k, w)
+	}
+	p.mu.Unlock()
+	if pb == nil || pb.b.Len() == 0 {
+		return nil
+	}
+	data, err := pb.b.Build(nil)
+	if err != nil {
+		return fmt.Errorf("engine: encode batch for %s-%d: %w", k.topic, k.partition, err)
+	}
+	p.wg.Add(1)
+	select {
+	case w.queue <- data:
+		return nil
+	case <-p.ctx.Done():
+		p.wg.Done()
+		return p.ctx.Err()
+	}
+}
+
+func (p *producer) run(k tp, w *partitionWriter) {
+	for data := range w.queue {
+		n := int64(countRecords(data))
+		base, err := p.client.Append(p.ctx, k.topic, k.partition, data)
+		p.mu.Lock()
+		if err != nil && p.err == nil {
+			p.err = fmt.Errorf("engine: append to %s-%d: %w", k.topic, k.partition, err)
+		}
+		if err == nil {
+			w.last = base + n - 1
+		}
+		p.mu.Unlock()
+		p.wg.Done()
+	}
+}
+
+func countRecords(data []byte) int {
+	h, err := batch.ParseHeader(data)
+	if err != nil {
+		return 0
+	}
+	return int(h.RecordCount)
+}
+
+// flush seals every open batch and waits until everything sent so far is
+// appended (durably, under acks=all). It returns the first append error.
+func (p *producer) flush() error {
+	p.mu.Lock()
+	keys := make([]tp, 0, len(p.open))
+	for k := range p.open {
+		keys = append(keys, k)
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, k := range keys {
+		errs = append(errs, p.seal(k))
+	}
+	p.wg.Wait()
+	p.mu.Lock()
+	errs = append(errs, p.err)
+	p.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// lastOffset returns the offset of the last record appended to a topic
+// partition by this producer, or -1.
+func (p *producer) lastOffset(topic string, partition int32) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w := p.writers[tp{topic, partition}]; w != nil {
+		return w.last
+	}
+	return -1
+}
+
+// close stops the writers after a flush.
+func (p *producer) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, w := range p.writers {
+		close(w.queue)
+		delete(p.writers, k)
+	}
+}

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/storage"
+)
+
+// task runs one sub-topology on one partition number of its input topics.
+// Only its worker goroutine touches it, except store reads by interactive
+// queries (the stores allow concurrent readers).
+type task struct {
+	id      topology.TaskID
+	e       *Engine
+	w       *worker
+	inputs  []*input // one per input topic, sorted by topic
+	sources map[string]topology.SourceFunc
+	stores  []*taskStore // in declaration order: flush order
+	byName  map[string]*taskStore
+	memo    map[any]any
+
+	streamTime int64
+	current    *topology.RawRecord
+	puncts     []*punctuation
+	dir        string
+	// checkpointed is set while the checkpoint file matches the local
+	// stores; the first local write after it removes the file, so a crash
+	// in between forces a full restore instead of trusting stale state.
+	checkpointed bool
+}
+
+type taskStore struct {
+	name      string
+	changelog string
+	cached    *storage.Cached
+	listeners []func([]storage.Mutation) error
+	// restored is how many changelog records the last restore replayed.
+	restored int64
+	// checkpoint is the changelog offset the local store holds up to.
+	checkpoint int64
+	inMemory   bool
+}
+
+type punctuation struct {
+	interval time.Duration
+	kind     topology.PunctuationType
+	next     int64 // stream time (ms) or wall-clock (unix ms) of the next call
+	fn       func(int64) error
+}
+
+var _ topology.TaskContext = (*task)(nil)
+
+func (t *task) TaskID() topology.TaskID { return t.id }
+
+func (t *task) Store(name string) (storage.Store, error) {
+	s := t.byName[name]
+	if s == nil {
+		return nil, fmt.Errorf("engine: task %s has no store %q (declare it on the operator that uses it)", t.id, name)
+	}
+	return s.cached, nil
+}
+
+func (t *task) OnFlush(store string, fn func([]storage.Mutation) error) {
+	if s := t.byName[store]; s != nil {
+		s.listeners = append(s.listeners, fn)
+	}
+}
+
+func (t *task) Send(topic string, partition int32, key, value []byte, ts int64, headers []batch.RecordHeader) error {
+	return t.w.producer.send(topic, partition, key, value, ts, headers)
+}
+
+func (t *task) Partitions(topic string) (int32, error) { return t.e.partitions(topic) }
+
+func (t *task) StreamTime() int64 { return t.streamTime }
+
+func (t *task) Now() time.Time { return t.e.cfg.Now() }
+
+func (t *task) Schedule(interval time.Duration, kind topology.PunctuationType, fn func(int64) error) {
+	p := &punctuation{interval: interval, kind: kind, fn: fn}
+	if kind == topology.WallClock {
+		p.next = t.e.cfg.Now().Add(interval).UnixMilli()
+	} else {
+		p.next = -1 // set from the first stream time seen
+	}
+	t.puncts = append(t.puncts, p)
+}
+
+func (t *task) Current() *topology.RawRecord { return t.current }
+
+func (t *task) Memo(key any, build func() (any, error)) (any, error) {
+	if v, ok := t.memo[key]; ok {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return nil, err
+	}
+	t.memo[key] = v
+	return v, nil
+}
+
+// openStores opens (and restores) the task's stores.
+func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) error {
+	cp, err := storage.ReadCheckpoint(t.checkpointPath())
+	if err != nil {
+		t.e.cfg.Logger.Warn("ignoring unreadable checkpoint; restoring stores from scratch", "task", t.id, "err", err)
+		cp = map[string]int64{}
+	}
+	for _, name := range sub.Stores {
+		spec := t.e.topo.Stores[name]
+		var inner storage.Store
+		inMemory := spec.InMemory || t.e.cfg.InMemoryStores
+		if inMemory {
+			inner = storage.NewMemory(name)
+		} else {
+			dir := filepath.Join(t.dir, name)
+			if _, ok := cp[checkpointKey(spec.Changelog, t.id.Partition)]; !ok && spec.Changelog != "" {
+				// Without a checkpoint the local store may hold writes its
+				// changelog lacks: start it empty.
+				if err := storage.Destroy(dir); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("engine: task %s: wipe store %s: %w", t.id, name, err)
+				}
+			}
+			db, err := storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name})
+			if err != nil {
+				t.e.cfg.Logger.Warn("local store unusable, wiping it to restore from its changelog", "task", t.id, "store", name, "err", err)
+				if derr := storage.Destroy(dir); derr != nil {
+					return fmt.Errorf("engine: task %s: store %s: %w (and wiping failed: %v)", t.id, name, err, derr)
+				}
+				if db, err = storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name}); err != nil {
+					return fmt.Errorf("engine: task %s: store %s: %w", t.id, name, err)
+				}
+				_ = storage.RemoveCheckpoint(t.checkpointPath())
+			}
+			inner = db
+		}
+		ts := &taskStore{name: name, changelog: spec.Changelog, checkpoint: -1, inMemory: inMemory}
+		ts.cached = storage.NewCached(inner, perStoreCache, func(entries []storage.Mutation) error { return t.flushed(ts, entries) })
+		t.stores = append(t.stores, ts)
+		t.byName[name] = ts
+	}
+	return t.restore(cp)
+}
+
+// flushed receives a store's cache flush: changelog first, then the
+// operators that forward the updates downstream.
+func (t *task) flushed(s *taskStore, entries []storage.Mutation) error {
+	if t.checkpointed {
+		if err := storage.RemoveCheckpoint(t.checkpointPath()); err != nil {
+			return fmt.Errorf("engine: task %s: %w", t.id, err)
+		}
+		t.checkpointed = false
+	}
+	if s.changelog != "" {
+		now := t.e.cfg.Now().UnixMilli()
+		for _, m := range entries {
+			var v []byte
+			if !m.Delete {
+				v = m.Value
+			}
+			if err := t.w.producer.send(s.changelog, t.id.Partition, m.Key, v, now, nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, fn := range s.listeners {
+		if err := fn(entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *task) checkpointPath() string { return filepath.Join(t.dir, ".checkpoint") }
+
+// checkpointKey names a changelog partition in the checkpoint file.
+func checkpointKey(topic string, partition int32) string {
+	return fmt.Sprintf("%s-%d", topic, partition)
+}

@@ -1,0 +1,257 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/internal/topology"
+)
+
+// recordsPerRound bounds how many records one task processes before the
+// worker looks at its other tasks, punctuations and the commit clock.
+const recordsPerRound = 1000
+
+// worker is one processing goroutine (a Kafka Streams stream thread): it
+// owns some tasks, their producer, and their commits.
+type worker struct {
+	e          *Engine
+	ctx        context.Context
+	tasks      []*task
+	producer   *producer
+	notify     chan struct{}
+	nextCommit time.Time
+}
+
+// ProcessingError names the record whose processing failed.
+type ProcessingError struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Err       error
+}
+
+func (e *ProcessingError) Error() string {
+	return fmt.Sprintf("processing %s-%d at offset %d: %v", e.Topic, e.Partition, e.Offset, e.Err)
+}
+
+func (e *ProcessingError) Unwrap() error { return e.Err }
+
+// run processes until ctx ends or a record fails under the Fail policy,
+// committing on the interval and once more at the end.
+func (w *worker) run() error {
+	w.nextCommit = w.e.cfg.Now().Add(w.e.cfg.CommitInterval)
+	for {
+		if w.ctx.Err() != nil {
+			return w.commit()
+		}
+		processed := 0
+		for _, t := range w.tasks {
+			n, err := w.processTask(t)
+			processed += n
+			if err != nil {
+				return err
+			}
+			if err := t.punctuateWallClock(); err != nil {
+				return err
+			}
+		}
+		if !w.e.cfg.Now().Before(w.nextCommit) || w.e.commitRequested(w) {
+			if err := w.commit(); err != nil {
+				return err
+			}
+		}
+		if processed == 0 {
+			select {
+			case <-w.notify:
+			case <-w.ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// processTask processes up to recordsPerRound buffered records of a task,
+// always the one with the smallest timestamp among its inputs, so that
+// joins and windows see inputs interleaved by event time.
+func (w *worker) processTask(t *task) (int, error) {
+	n := 0
+	for n < recordsPerRound {
+		var pick *input
+		for _, in := range t.inputs {
+			ok, err := in.peek()
+			if err != nil {
+				return n, &ProcessingError{Topic: in.topic, Partition: in.partition, Offset: in.next, Err: fmt.Errorf("undecodable batch: %w", err)}
+			}
+			if ok && (pick == nil || in.cur.Timestamp < pick.cur.Timestamp) {
+				pick = in
+			}
+		}
+		if pick == nil {
+			return n, nil
+		}
+		if err := w.processRecord(t, pick); err != nil {
+			return n, err
+		}
+		pick.has = false
+		pick.next = pick.cur.Offset + 1
+		n++
+	}
+	return n, nil
+}
+
+func (w *worker) processRecord(t *task, in *input) error {
+	r := &in.cur
+	t.current = r
+	defer func() { t.current = nil }()
+	if r.Timestamp > t.streamTime {
+		t.streamTime = r.Timestamp
+	}
+	err := callSafely(func() error { return t.sources[r.Topic](r) })
+	if err == nil {
+		err = t.punctuateStreamTime()
+	}
+	if err == nil {
+		return nil
+	}
+	var de *topology.DeserializeError
+	policy := w.e.cfg.OnProcessingError
+	kind := "processing"
+	if errors.As(err, &de) {
+		policy, kind = w.e.cfg.OnDeserializeError, "deserialization"
+	}
+	w.e.errorCount.Add(1)
+	perr := &ProcessingError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
+	switch policy.Kind {
+	case LogAndContinue:
+		w.e.cfg.Logger.Warn("skipping record", "kind", kind, "task", t.id, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+		return nil
+	case DeadLetter:
+		headers := append(append([]batch.RecordHeader(nil), r.Headers...),
+			batch.RecordHeader{Key: "eddy.error.kind", Value: []byte(kind)},
+			batch.RecordHeader{Key: "eddy.error", Value: []byte(err.Error())},
+			batch.RecordHeader{Key: "eddy.topic", Value: []byte(r.Topic)},
+			batch.RecordHeader{Key: "eddy.partition", Value: fmt.Appendf(nil, "%d", r.Partition)},
+			batch.RecordHeader{Key: "eddy.offset", Value: fmt.Appendf(nil, "%d", r.Offset)},
+			batch.RecordHeader{Key: "eddy.task", Value: []byte(t.id.String())})
+		if serr := w.producer.send(policy.Topic, -1, cloneBytes(r.Key), cloneBytes(r.Value), r.Timestamp, headers); serr != nil {
+			return fmt.Errorf("engine: dead-letter %v: %w", perr, serr)
+		}
+		return nil
+	}
+	return fmt.Errorf("engine: task %s: %s error (policy: fail): %w", t.id, kind, perr)
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// callSafely turns a panic in user code into an error carrying the stack.
+func callSafely(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return f()
+}
+
+// commit runs the commit cycle for the worker's tasks: flush store caches
+// (changelog records and downstream updates) → flush the producer → commit
+// input offsets → make stores durable and write checkpoints.
+func (w *worker) commit() error {
+	w.nextCommit = w.e.cfg.Now().Add(w.e.cfg.CommitInterval)
+	for _, t := range w.tasks {
+		for _, s := range t.stores {
+			if err := s.cached.FlushCache(); err != nil {
+				return fmt.Errorf("engine: task %s: flush store %s: %w", t.id, s.name, err)
+			}
+		}
+	}
+	if err := w.producer.flush(); err != nil {
+		return err
+	}
+	var offsets []broker.TopicPartitionOffset
+	var moved []*input
+	for _, t := range w.tasks {
+		for _, in := range t.inputs {
+			if in.next != in.committed {
+				offsets = append(offsets, broker.TopicPartitionOffset{TopicPartition: broker.TopicPartition{Topic: in.topic, Partition: in.partition}, Offset: in.next})
+				moved = append(moved, in)
+			}
+		}
+	}
+	if len(offsets) > 0 {
+		// Not w.ctx: the final commit runs after it is cancelled.
+		if err := w.e.cfg.Client.CommitOffsets(context.Background(), w.e.cfg.AppID, offsets); err != nil {
+			return fmt.Errorf("engine: commit offsets: %w", err)
+		}
+		for _, in := range moved {
+			in.committed = in.next
+		}
+	}
+	for _, t := range w.tasks {
+		if t.checkpointed {
+			continue
+		}
+		for _, s := range t.stores {
+			if s.changelog != "" {
+				if last := w.producer.lastOffset(s.changelog, t.id.Partition); last >= 0 {
+					s.checkpoint = last + 1
+				}
+			}
+		}
+		if err := t.writeCheckpoint(); err != nil {
+			return err
+		}
+	}
+	w.e.commits.Add(1)
+	return nil
+}
+
+// punctuateStreamTime fires stream-time punctuations that stream time
+// has passed.
+func (t *task) punctuateStreamTime() error {
+	for _, p := range t.puncts {
+		if p.kind != topology.StreamTime {
+			continue
+		}
+		if p.next < 0 {
+			p.next = t.streamTime + p.interval.Milliseconds()
+			continue
+		}
+		if t.streamTime >= p.next {
+			if err := callSafely(func() error { return p.fn(t.streamTime) }); err != nil {
+				return err
+			}
+			for p.next <= t.streamTime {
+				p.next += p.interval.Milliseconds()
+			}
+		}
+	}
+	return nil
+}
+
+// punctuateWallClock fires wall-clock punctuations that are due.
+func (t *task) punctuateWallClock() error {
+	now := t.e.cfg.Now().UnixMilli()
+	for _, p := range t.puncts {
+		if p.kind != topology.WallClock || now < p.next {
+			continue
+		}
+		if err := callSafely(func() error { return p.fn(now) }); err != nil {
+			return fmt.Errorf("engine: task %s: wall-clock punctuation: %w", t.id, err)
+		}
+		for p.next <= now {
+			p.next += p.interval.Milliseconds()
+		}
+	}
+	return nil
+}

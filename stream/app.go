@@ -1,0 +1,110 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/storage"
+)
+
+// Config configures an App. Client and StateDir are required; the rest
+// default as in Kafka Streams.
+type Config struct {
+	// Client reaches the topics: broker.Embedded's Client in process, or a
+	// Kafka cluster's.
+	Client broker.Client
+	// StateDir holds local state stores (state.dir).
+	StateDir string
+	// CommitInterval is commit.interval.ms (default 30 s).
+	CommitInterval time.Duration
+	// Threads is num.stream.threads (default 1).
+	Threads int
+	// CacheMaxBytes is statestore.cache.max.bytes (default 10 MiB).
+	CacheMaxBytes int
+	// InMemoryStores keeps every store in memory (state is rebuilt from
+	// changelogs at each start).
+	InMemoryStores bool
+	// OnDeserializationError and OnProcessingError choose what happens to
+	// a record whose key or value cannot be read, or whose processing
+	// failed or panicked: FailOnError (default), LogAndContinue, or
+	// DeadLetterTo(topic).
+	OnDeserializationError ErrorPolicy
+	OnProcessingError      ErrorPolicy
+	// Logger receives the app's messages (default: discarded).
+	Logger *slog.Logger
+	// Now is the wall clock, for tests (default time.Now).
+	Now func() time.Time
+}
+
+// ErrorPolicy is what happens to a bad record.
+type ErrorPolicy struct{ p engine.Policy }
+
+// FailOnError stops the app with an error naming the record's topic,
+// partition and offset.
+func FailOnError() ErrorPolicy { return ErrorPolicy{engine.Policy{Kind: engine.Fail}} }
+
+// LogAndContinue logs the record's coordinates and the error, counts it,
+// and goes on.
+func LogAndContinue() ErrorPolicy { return ErrorPolicy{engine.Policy{Kind: engine.LogAndContinue}} }
+
+// DeadLetterTo writes the record's original bytes to topic with headers
+// eddy.error, eddy.error.kind, eddy.topic, eddy.partition, eddy.offset and
+// eddy.task, and goes on.
+func DeadLetterTo(topic string) ErrorPolicy {
+	return ErrorPolicy{engine.Policy{Kind: engine.DeadLetter, Topic: topic}}
+}
+
+// App is a topology bound to a backend, ready to run.
+type App struct {
+	b   *Builder
+	eng *engine.Engine
+}
+
+// NewApp checks the topology and the configuration.
+func NewApp(b *Builder, cfg Config) (*App, error) {
+	if err := b.b.Err(); err != nil {
+		return nil, fmt.Errorf("stream: topology %s: %w", b.b.AppID, err)
+	}
+	eng, err := engine.New(b.b.Topo, engine.Config{
+		AppID: b.b.AppID, Client: cfg.Client, StateDir: cfg.StateDir,
+		CommitInterval: cfg.CommitInterval, Threads: cfg.Threads, CacheMaxBytes: cfg.CacheMaxBytes,
+		InMemoryStores: cfg.InMemoryStores, OnDeserializeError: cfg.OnDeserializationError.p,
+		OnProcessingError: cfg.OnProcessingError.p, Logger: cfg.Logger, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream: app %s: %w", b.b.AppID, err)
+	}
+	return &App{b: b, eng: eng}, nil
+}
+
+// Run runs the app until ctx ends (it then commits and returns nil) or a
+// record fails under the FailOnError policy (it returns that error).
+func (a *App) Run(ctx context.Context) error { return a.eng.Run(ctx) }
+
+// Ready is closed once the app has restored its state and is processing.
+func (a *App) Ready() <-chan struct{} { return a.eng.Ready() }
+
+// Stats are counters of a running app.
+type Stats struct {
+	Commits int64
+	// BadRecords counts records skipped, dead-lettered, or failed.
+	BadRecords int64
+}
+
+// Stats returns the app's counters.
+func (a *App) Stats() Stats {
+	s := a.eng.Stats()
+	return Stats{Commits: s.Commits, BadRecords: s.Errors}
+}
+
+// Internal is for eddy's own DSL packages (interactive queries).
+func (a *App) Internal() *engine.Engine { return a.eng }
+
+// Store is for eddy's own DSL packages: the store of one partition.
+func (a *App) Store(name string, partition int32) (storage.Store, error) {
+	return a.eng.Store(name, partition)
+}

@@ -1,0 +1,149 @@
+package table
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/internal/dsl"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/storage"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+// Table is the latest value of each key.
+type Table[K, V any] struct{ s *dsl.Stream[K, V] }
+
+// Internal is for eddy's own DSL packages; its result is not part of the API.
+func (t Table[K, V]) Internal() *dsl.Stream[K, V] { return t.s }
+
+// Wrap is for eddy's own DSL packages.
+func Wrap[K, V any](s *dsl.Stream[K, V]) Table[K, V] { return Table[K, V]{s} }
+
+// Option configures a table operation.
+type Option func(*options)
+
+type options struct {
+	name     string
+	inMemory bool
+}
+
+func collect(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// Named names the operation and its store; the changelog topic is
+// "<app id>-<name>-changelog". Name stores explicitly: generated names
+// change when the topology does, and a renamed store starts empty.
+func Named(name string) Option { return func(o *options) { o.name = name } }
+
+// InMemory keeps the table's store in memory (rebuilt from its changelog at
+// each start) instead of LevelDB.
+func InMemory() Option { return func(o *options) { o.inMemory = true } }
+
+// materialize declares a changelogged store for a table operation.
+func materialize(b *dsl.Builder, o options, prefix string) string {
+	name := b.Name(o.name, prefix)
+	if err := b.Topo.AddStore(&topology.StoreSpec{Name: name, Changelog: b.InternalTopic(name, "changelog"), InMemory: o.inMemory}); err != nil {
+		b.Fail(err)
+	}
+	return name
+}
+
+// forwardOnFlush sends a store's flushed entries downstream as table
+// updates (tombstones for deletes).
+func forwardOnFlush[K, V any](tc topology.TaskContext, store string, ks serde.Serde[K], vs serde.Serde[V], topic string, next dsl.Receiver[K, V]) {
+	tc.OnFlush(store, func(entries []storage.Mutation) error {
+		for _, m := range entries {
+			k, err := ks.Deserialize(topic, m.Key)
+			if err != nil {
+				return fmt.Errorf("table %s: stored key: %w", store, err)
+			}
+			r := dsl.Record[K, V]{Key: k, Tombstone: m.Delete, Timestamp: tc.StreamTime()}
+			if !m.Delete {
+				ts, vb, err := dsl.DecodeTimestamped(m.Value)
+				if err != nil {
+					return fmt.Errorf("table %s: %w", store, err)
+				}
+				if r.Value, err = vs.Deserialize(topic, vb); err != nil {
+					return fmt.Errorf("table %s: stored value: %w", store, err)
+				}
+				r.Timestamp = ts
+			}
+			if err := next.Receive(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Aggregate folds each key's records into an accumulator, starting from
+// init(); the table holds each key's current accumulator. as serializes it.
+func Aggregate[K, V, A any](g stream.Grouped[K, V], init func() A, agg func(key K, value V, acc A) A, as serde.Serde[A], opts ...Option) Table[K, A] {
+	in := g.Internal()
+	b := in.B
+	o := collect(opts)
+	ks := in.KeySerde
+	if ks == nil {
+		b.Fail(fmt.Errorf("aggregate %s: the grouped stream has no key serde", o.name))
+	}
+	store := materialize(b, o, "AGGREGATE")
+	out := dsl.Then(in, store+"-aggregate", []string{store}, ks, as,
+		func(tc topology.TaskContext, next dsl.Receiver[K, A]) (dsl.Receiver[K, V], error) {
+			st, err := tc.Store(store)
+			if err != nil {
+				return nil, err
+			}
+			forwardOnFlush(tc, store, ks, as, store, next)
+			return dsl.ReceiverFunc[K, V](func(r dsl.Record[K, V]) error {
+				if r.Tombstone {
+					return nil // as Kafka Streams: null values do not aggregate
+				}
+				kb, err := ks.Serialize(store, r.Key)
+				if err != nil {
+					return fmt.Errorf("aggregate %s: key: %w", store, err)
+				}
+				acc, ts := init(), r.Timestamp
+				old, ok, err := st.Get(kb)
+				if err != nil {
+					return err
+				}
+				if ok {
+					ots, vb, err := dsl.DecodeTimestamped(old)
+					if err != nil {
+						return fmt.Errorf("aggregate %s: %w", store, err)
+					}
+					if acc, err = as.Deserialize(store, vb); err != nil {
+						return fmt.Errorf("aggregate %s: stored value: %w", store, err)
+					}
+					ts = max(ts, ots)
+				}
+				acc = agg(r.Key, r.Value, acc)
+				vb, err := as.Serialize(store, acc)
+				if err != nil {
+					return fmt.Errorf("aggregate %s: value: %w", store, err)
+				}
+				return st.Put(kb, dsl.EncodeTimestamped(ts, vb))
+			}), nil
+		})
+	out.Store = store
+	return Table[K, A]{out}
+}
+
+// Count counts each key's records.
+func Count[K, V any](g stream.Grouped[K, V], opts ...Option) Table[K, int64] {
+	return Aggregate(g, func() int64 { return 0 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64, opts...)
+}
+
+// Reduce combines each key's values with f, the first value as it is.
+func Reduce[K, V any](g stream.Grouped[K, V], f func(acc, value V) V, opts ...Option) Table[K, V] {
+	vs := g.Internal().ValueSerde
+	if vs == nil {
+		g.Internal().B.Fail(fmt.Errorf("reduce: the grouped stream has no value serde"))
+	}
+	return reduce(g, f, vs, opts)
+}
