@@ -226,8 +226,11 @@ func (e *Engine) Stats() Stats {
 type StoreInfo struct {
 	Partitions int32
 	// Restored is, per partition (task), how many changelog records the
-	// restore at startup replayed.
-	Restored map[int32]int64
+	// restore at startup replayed; RestoredFrom the changelog offset it
+	// started at (broker.Earliest when no checkpoint vouched for local
+	// state, so the whole changelog was replayed).
+	Restored     map[int32]int64
+	RestoredFrom map[int32]int64
 }
 
 // ErrNotReady is returned by queries before the engine has restored its
@@ -264,10 +267,11 @@ func (e *Engine) StoreInfo(name string) (StoreInfo, error) {
 	if !ok {
 		return StoreInfo{}, fmt.Errorf("engine: no store %q", name)
 	}
-	info := StoreInfo{Partitions: e.plan.tasks[sub], Restored: map[int32]int64{}}
+	info := StoreInfo{Partitions: e.plan.tasks[sub], Restored: map[int32]int64{}, RestoredFrom: map[int32]int64{}}
 	for id, t := range e.tasks {
 		if id.Subtopology == sub {
 			info.Restored[id.Partition] = t.byName[name].restored
+			info.RestoredFrom[id.Partition] = t.byName[name].restoredFrom
 		}
 	}
 	return info, nil

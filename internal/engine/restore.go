@@ -28,7 +28,7 @@ func (t *task) restore(cp map[string]int64) error {
 		if err != nil {
 			return err
 		}
-		s.restored, s.checkpoint = n, end
+		s.restored, s.restoredFrom, s.checkpoint = n, from, end
 		t.e.cfg.Logger.Info("restored store", "task", t.id, "store", s.name, "from", from, "to", end, "records", n)
 	}
 	return t.writeCheckpoint()

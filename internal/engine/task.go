@@ -39,8 +39,10 @@ type taskStore struct {
 	changelog string
 	cached    *storage.Cached
 	listeners []func([]storage.Mutation) error
-	// restored is how many changelog records the last restore replayed.
-	restored int64
+	// restored is how many changelog records the last restore replayed,
+	// starting at restoredFrom (-2: from the earliest, no usable checkpoint).
+	restored     int64
+	restoredFrom int64
 	// checkpoint is the changelog offset the local store holds up to.
 	checkpoint int64
 	inMemory   bool
