@@ -336,7 +336,6 @@ func checkStoreIsChangelogFold(t *testing.T, dir string, c broker.Client) {
 	}
 }
 
-
 // committedInput reads the app's committed input offsets from the broker's
 // data directory (the child is dead, so the directory is free).
 func committedInput(t *testing.T, dir string) []int64 {
