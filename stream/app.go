@@ -108,3 +108,8 @@ func (a *App) Internal() *engine.Engine { return a.eng }
 func (a *App) Store(name string, partition int32) (storage.Store, error) {
 	return a.eng.Store(name, partition)
 }
+
+// ProcessingError is the error Run returns when a record fails under the
+// FailOnError policy: it names the record's topic, partition and offset and
+// wraps the cause (a serde error, a user panic with its stack, ...).
+type ProcessingError = engine.ProcessingError
