@@ -41,7 +41,8 @@ lint: deps
 
 # Benchmarks that print figures next to the machine's measured ceilings.
 bench:
-	$(GO) run ./benchmarks/logbench -dir $${EDDY_BENCH_DIR:-./.cache/bench}
+	$(GO) run ./benchmarks/logbench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/log
+	$(GO) run ./benchmarks/streambench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/stream
 
 # Long crash loop: kill -9 a writer process $(SOAK_CYCLES) times.
 soak:
