@@ -30,6 +30,28 @@ var ErrCopartition = errors.New("engine: input topics are not co-partitioned")
 // repartition topics get as many partitions as the sub-topology writing them
 // has tasks (unless set), changelogs as many as the owning sub-topology.
 func makePlan(ctx context.Context, topo *topology.Topology, client broker.Client) (*plan, error) {
+	p, specs, err := layoutPlan(topo, func(topic string) (int32, error) {
+		n, err := client.Partitions(ctx, topic)
+		if err != nil {
+			return 0, fmt.Errorf("engine: input topic %s: %w", topic, err)
+		}
+		return n, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(specs) > 0 {
+		if err := client.CreateTopics(ctx, specs...); err != nil {
+			return nil, fmt.Errorf("engine: create internal topics: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// layoutPlan resolves partition counts, asking partitionsOf for those of
+// non-internal input topics, and returns the plan with the internal topics
+// it needs.
+func layoutPlan(topo *topology.Topology, partitionsOf func(topic string) (int32, error)) (*plan, []broker.TopicSpec, error) {
 	p := &plan{subs: topo.Subtopologies(), tasks: map[int]int32{}, partitions: map[string]int32{},
 		storeSub: map[string]int{}, changelogs: map[string]string{}, sourceOf: map[string]*topology.Node{}}
 	writer := map[string]int{} // internal topic → sub-topology writing it
@@ -43,7 +65,7 @@ func makePlan(ctx context.Context, topo *topology.Topology, client broker.Client
 			if n.Kind == topology.Source {
 				for _, t := range n.Topics {
 					if prev, dup := p.sourceOf[t]; dup {
-						return nil, fmt.Errorf("engine: topic %s is read by two sources, %s and %s", t, prev.Name, n.Name)
+						return nil, nil, fmt.Errorf("engine: topic %s is read by two sources, %s and %s", t, prev.Name, n.Name)
 					}
 					p.sourceOf[t] = n
 				}
@@ -55,20 +77,20 @@ func makePlan(ctx context.Context, topo *topology.Topology, client broker.Client
 		var n int32
 		differ := false
 		for _, t := range st.Topics {
-			c, err := p.topicPartitions(ctx, topo, client, t)
+			c, err := p.topicPartitions(topo, partitionsOf, t)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			differ = differ || (n != 0 && c != n)
 			n = max(n, c)
 			counts = append(counts, fmt.Sprintf("%s has %d", t, c))
 		}
 		if differ {
-			return nil, fmt.Errorf("%w in sub-topology %d: %s; repartition one side or give them equal partition counts",
+			return nil, nil, fmt.Errorf("%w in sub-topology %d: %s; repartition one side or give them equal partition counts",
 				ErrCopartition, st.ID, strings.Join(counts, ", "))
 		}
 		if n == 0 && len(st.Topics) > 0 {
-			return nil, fmt.Errorf("engine: sub-topology %d has no partitions", st.ID)
+			return nil, nil, fmt.Errorf("engine: sub-topology %d has no partitions", st.ID)
 		}
 		p.tasks[st.ID] = n
 		// Repartition topics this sub-topology writes take its task count.
@@ -86,7 +108,7 @@ func makePlan(ctx context.Context, topo *topology.Topology, client broker.Client
 			p.storeSub[s] = st.ID
 			spec := topo.Stores[s]
 			if spec == nil {
-				return nil, fmt.Errorf("engine: store %s is used but not declared", s)
+				return nil, nil, fmt.Errorf("engine: store %s is used but not declared", s)
 			}
 			p.changelogs[s] = spec.Changelog
 			if spec.Changelog != "" {
@@ -104,31 +126,26 @@ func makePlan(ctx context.Context, topo *topology.Topology, client broker.Client
 		it := topo.InternalTopics[name]
 		n, ok := p.partitions[name]
 		if !ok {
-			return nil, fmt.Errorf("engine: no sub-topology writes internal topic %s", name)
+			return nil, nil, fmt.Errorf("engine: no sub-topology writes internal topic %s", name)
 		}
 		specs = append(specs, broker.TopicSpec{Name: name, Partitions: n, ReplicationFactor: -1, Configs: it.Configs})
 	}
-	if len(specs) > 0 {
-		if err := client.CreateTopics(ctx, specs...); err != nil {
-			return nil, fmt.Errorf("engine: create internal topics: %w", err)
-		}
-	}
-	return p, nil
+	return p, specs, nil
 }
 
 // topicPartitions returns a topic's partition count: for internal
 // repartition topics the count decided when their writer was planned (the
 // DSL adds writers before readers), for others the broker's.
-func (p *plan) topicPartitions(ctx context.Context, topo *topology.Topology, client broker.Client, topic string) (int32, error) {
+func (p *plan) topicPartitions(topo *topology.Topology, partitionsOf func(string) (int32, error), topic string) (int32, error) {
 	if n, ok := p.partitions[topic]; ok {
 		return n, nil
 	}
 	if it, ok := topo.InternalTopics[topic]; ok && it.Repartition {
 		return 0, fmt.Errorf("engine: repartition topic %s is read before it is written", topic)
 	}
-	n, err := client.Partitions(ctx, topic)
+	n, err := partitionsOf(topic)
 	if err != nil {
-		return 0, fmt.Errorf("engine: input topic %s: %w", topic, err)
+		return 0, err
 	}
 	p.partitions[topic] = n
 	return n, nil
