@@ -33,6 +33,7 @@ test-go:
 # Installs the tools the tests use. Idempotent; safe on a fresh machine.
 deps:
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	./scripts/install-test-deps.sh
 
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
