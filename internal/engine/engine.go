@@ -179,11 +179,12 @@ func (e *Engine) newTask(id topology.TaskID, w *worker, perStoreCache int) (*tas
 	return t, nil
 }
 
-// close closes the task's stores. After a final commit their caches are
-// empty; after a failure, uncommitted updates are dropped (the inputs that
-// made them are processed again at the next start).
+// close runs the task's OnClose functions, then closes its stores. After a
+// final commit their caches are empty; after a failure, uncommitted updates
+// are dropped (the inputs that made them are processed again at the next
+// start).
 func (t *task) close() error {
-	var errs []error
+	errs := t.runClosers()
 	for _, s := range t.stores {
 		if err := s.cached.Abandon(); err != nil && !errors.Is(err, storage.ErrClosed) {
 			errs = append(errs, fmt.Errorf("engine: task %s: close store %s: %w", t.id, s.name, err))

@@ -128,8 +128,8 @@ func (t *task) writeCheckpoint() error {
 	}
 	offsets := map[string]int64{}
 	for _, s := range t.stores {
-		if s.changelog == "" {
-			continue
+		if s.changelog == "" || s.inMemory {
+			continue // a memory store restores from the start anyway; its task may have no directory
 		}
 		if err := s.cached.Flush(); err != nil {
 			return fmt.Errorf("engine: task %s: flush store %s: %w", t.id, s.name, err)

@@ -27,6 +27,7 @@ type task struct {
 	streamTime int64
 	current    *topology.RawRecord
 	puncts     []*punctuation
+	closers    []func() error // OnClose functions, in registration order
 	dir        string
 	// checkpointed is set while the checkpoint file matches the local
 	// stores; the first local write after it removes the file, so a crash
@@ -94,6 +95,21 @@ func (t *task) Schedule(interval time.Duration, kind topology.PunctuationType, f
 }
 
 func (t *task) Current() *topology.RawRecord { return t.current }
+
+func (t *task) OnClose(fn func() error) { t.closers = append(t.closers, fn) }
+
+// runClosers calls the OnClose functions once, newest first, turning
+// panics into errors so that every one runs and the stores still close.
+func (t *task) runClosers() []error {
+	var errs []error
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		if err := callSafely(t.closers[i]); err != nil {
+			errs = append(errs, fmt.Errorf("engine: task %s: on close: %w", t.id, err))
+		}
+	}
+	t.closers = nil
+	return errs
+}
 
 func (t *task) Memo(key any, build func() (any, error)) (any, error) {
 	if v, ok := t.memo[key]; ok {

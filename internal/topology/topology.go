@@ -258,6 +258,11 @@ type TaskContext interface {
 	// first use, so a node reached from several parents (a merge) is
 	// instantiated once per task.
 	Memo(key any, build func() (any, error)) (any, error)
+	// OnClose registers fn to run when the task closes, newest first,
+	// after the task's final commit and before its stores close: custom
+	// processors release their resources there. fn must not write stores
+	// or send records (nothing commits them any more).
+	OnClose(fn func() error)
 }
 
 // DeserializeError reports a record whose key or value the source's serde
