@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -139,21 +138,18 @@ func (e *Engine) Run(ctx context.Context) error {
 // inputs resume.
 func (e *Engine) newTask(id topology.TaskID, w *worker, perStoreCache int) (*task, error) {
 	sub := e.plan.subs[id.Subtopology]
-	t := &task{id: id, e: e, w: w, sources: map[string]topology.SourceFunc{}, byName: map[string]*taskStore{},
-		memo: map[any]any{}, streamTime: -1, dir: filepath.Join(e.cfg.StateDir, e.cfg.AppID, id.String())}
-	if err := t.openStores(sub, perStoreCache); err != nil {
+	t := e.makeTask(id, w.producer)
+	t.w = w
+	cp, err := t.openStores(sub, perStoreCache)
+	if err == nil {
+		err = t.restore(cp)
+	}
+	if err == nil {
+		err = t.buildSources(sub)
+	}
+	if err != nil {
 		t.close()
 		return nil, err
-	}
-	for _, src := range sub.Sources {
-		f, err := src.Build(t)
-		if err != nil {
-			t.close()
-			return nil, fmt.Errorf("engine: task %s: build %s: %w", id, src.Name, err)
-		}
-		for _, topic := range src.Topics {
-			t.sources[topic] = f
-		}
 	}
 	topics := append([]string(nil), sub.Topics...)
 	sort.Strings(topics)

@@ -17,7 +17,8 @@ import (
 type task struct {
 	id      topology.TaskID
 	e       *Engine
-	w       *worker
+	w       *worker  // nil in a Driver
+	out     sender   // where Send, changelogs and dead letters go
 	inputs  []*input // one per input topic, sorted by topic
 	sources map[string]topology.SourceFunc
 	stores  []*taskStore // in declaration order: flush order
@@ -56,6 +57,15 @@ type punctuation struct {
 	fn       func(int64) error
 }
 
+// sender takes the records a task produces: the worker's producer, which
+// appends them to the broker in the background, or a Driver, which keeps
+// them in memory and processes those sent to its own input topics.
+type sender interface {
+	// send adds a record; partition -1 picks Kafka's default partition
+	// for the key.
+	send(topic string, partition int32, key, value []byte, ts int64, headers []batch.RecordHeader) error
+}
+
 var _ topology.TaskContext = (*task)(nil)
 
 func (t *task) TaskID() topology.TaskID { return t.id }
@@ -75,7 +85,7 @@ func (t *task) OnFlush(store string, fn func([]storage.Mutation) error) {
 }
 
 func (t *task) Send(topic string, partition int32, key, value []byte, ts int64, headers []batch.RecordHeader) error {
-	return t.w.producer.send(topic, partition, key, value, ts, headers)
+	return t.out.send(topic, partition, key, value, ts, headers)
 }
 
 func (t *task) Partitions(topic string) (int32, error) { return t.e.partitions(topic) }
@@ -123,8 +133,30 @@ func (t *task) Memo(key any, build func() (any, error)) (any, error) {
 	return v, nil
 }
 
-// openStores opens (and restores) the task's stores.
-func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) error {
+// makeTask returns a task of the plan with nothing opened or built yet,
+// producing through out.
+func (e *Engine) makeTask(id topology.TaskID, out sender) *task {
+	return &task{id: id, e: e, out: out, sources: map[string]topology.SourceFunc{}, byName: map[string]*taskStore{},
+		memo: map[any]any{}, streamTime: -1, dir: filepath.Join(e.cfg.StateDir, e.cfg.AppID, id.String())}
+}
+
+// buildSources builds the task's processor chains, one per source node.
+func (t *task) buildSources(sub *topology.Subtopology) error {
+	for _, src := range sub.Sources {
+		f, err := src.Build(t)
+		if err != nil {
+			return fmt.Errorf("engine: task %s: build %s: %w", t.id, src.Name, err)
+		}
+		for _, topic := range src.Topics {
+			t.sources[topic] = f
+		}
+	}
+	return nil
+}
+
+// openStores opens the task's stores and returns the checkpoint that says
+// how far each holds its changelog, for restore.
+func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) (map[string]int64, error) {
 	cp, err := storage.ReadCheckpoint(t.checkpointPath())
 	if err != nil {
 		t.e.cfg.Logger.Warn("ignoring unreadable checkpoint; restoring stores from scratch", "task", t.id, "err", err)
@@ -142,17 +174,17 @@ func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) error {
 				// Without a checkpoint the local store may hold writes its
 				// changelog lacks: start it empty.
 				if err := storage.Destroy(dir); err != nil && !os.IsNotExist(err) {
-					return fmt.Errorf("engine: task %s: wipe store %s: %w", t.id, name, err)
+					return nil, fmt.Errorf("engine: task %s: wipe store %s: %w", t.id, name, err)
 				}
 			}
 			db, err := storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name})
 			if err != nil {
 				t.e.cfg.Logger.Warn("local store unusable, wiping it to restore from its changelog", "task", t.id, "store", name, "err", err)
 				if derr := storage.Destroy(dir); derr != nil {
-					return fmt.Errorf("engine: task %s: store %s: %w (and wiping failed: %v)", t.id, name, err, derr)
+					return nil, fmt.Errorf("engine: task %s: store %s: %w (and wiping failed: %v)", t.id, name, err, derr)
 				}
 				if db, err = storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name}); err != nil {
-					return fmt.Errorf("engine: task %s: store %s: %w", t.id, name, err)
+					return nil, fmt.Errorf("engine: task %s: store %s: %w", t.id, name, err)
 				}
 				_ = storage.RemoveCheckpoint(t.checkpointPath())
 			}
@@ -163,7 +195,7 @@ func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) error {
 		t.stores = append(t.stores, ts)
 		t.byName[name] = ts
 	}
-	return t.restore(cp)
+	return cp, nil
 }
 
 // flushed receives a store's cache flush: changelog first, then the
@@ -182,7 +214,7 @@ func (t *task) flushed(s *taskStore, entries []storage.Mutation) error {
 			if !m.Delete {
 				v = m.Value
 			}
-			if err := t.w.producer.send(s.changelog, t.id.Partition, m.Key, v, now, nil); err != nil {
+			if err := t.out.send(s.changelog, t.id.Partition, m.Key, v, now, nil); err != nil {
 				return err
 			}
 		}

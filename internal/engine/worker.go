@@ -94,7 +94,7 @@ func (w *worker) processTask(t *task) (int, error) {
 		if pick == nil {
 			return n, nil
 		}
-		if err := w.processRecord(t, pick); err != nil {
+		if err := t.process(&pick.cur); err != nil {
 			return n, err
 		}
 		pick.has = false
@@ -104,8 +104,10 @@ func (w *worker) processTask(t *task) (int, error) {
 	return n, nil
 }
 
-func (w *worker) processRecord(t *task, in *input) error {
-	r := &in.cur
+// process runs one input record through the task, then fires the
+// stream-time punctuations it made due, applying the error policies to
+// what fails: the worker and the Driver share it.
+func (t *task) process(r *topology.RawRecord) error {
 	t.current = r
 	defer func() { t.current = nil }()
 	if r.Timestamp > t.streamTime {
@@ -119,16 +121,16 @@ func (w *worker) processRecord(t *task, in *input) error {
 		return nil
 	}
 	var de *topology.DeserializeError
-	policy := w.e.cfg.OnProcessingError
+	policy := t.e.cfg.OnProcessingError
 	kind := "processing"
 	if errors.As(err, &de) {
-		policy, kind = w.e.cfg.OnDeserializeError, "deserialization"
+		policy, kind = t.e.cfg.OnDeserializeError, "deserialization"
 	}
-	w.e.errorCount.Add(1)
+	t.e.errorCount.Add(1)
 	perr := &ProcessingError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
 	switch policy.Kind {
 	case LogAndContinue:
-		w.e.cfg.Logger.Warn("skipping record", "kind", kind, "task", t.id, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+		t.e.cfg.Logger.Warn("skipping record", "kind", kind, "task", t.id, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 		return nil
 	case DeadLetter:
 		headers := append(append([]batch.RecordHeader(nil), r.Headers...),
@@ -138,7 +140,7 @@ func (w *worker) processRecord(t *task, in *input) error {
 			batch.RecordHeader{Key: "eddy.partition", Value: fmt.Appendf(nil, "%d", r.Partition)},
 			batch.RecordHeader{Key: "eddy.offset", Value: fmt.Appendf(nil, "%d", r.Offset)},
 			batch.RecordHeader{Key: "eddy.task", Value: []byte(t.id.String())})
-		if serr := w.producer.send(policy.Topic, -1, cloneBytes(r.Key), cloneBytes(r.Value), r.Timestamp, headers); serr != nil {
+		if serr := t.out.send(policy.Topic, -1, cloneBytes(r.Key), cloneBytes(r.Value), r.Timestamp, headers); serr != nil {
 			return fmt.Errorf("engine: dead-letter %v: %w", perr, serr)
 		}
 		return nil
