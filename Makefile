@@ -15,10 +15,12 @@ SOAK_CYCLES ?= 50
 build:
 	$(GO) build -o $(BIN)/eddy ./cmd/eddy
 
-# The main job on the embedded storage: write records through the partition
-# log, kill nothing, read them back, print what happened.
-run: build
-	./$(BIN)/eddy logdemo --data ./data/logdemo
+# The click counter on the embedded broker: generate clicks, count the mobile
+# ones per page with a stream app, print the top pages and the throughput,
+# check every count (non-zero exit on a mismatch).
+run:
+	$(GO) build -o $(BIN)/clickcount ./examples/clickcount
+	./$(BIN)/clickcount -data ./data/clickcount
 
 # Everything the tests need, then every test, lint, a short crash loop and a
 # short fuzz run.

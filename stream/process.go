@@ -150,8 +150,9 @@ func (pc *ProcessorContext[K, V]) TaskID() string { return pc.tc.TaskID().String
 // Partition is the input partition number the task processes.
 func (pc *ProcessorContext[K, V]) Partition() int32 { return pc.tc.TaskID().Partition }
 
-// RecordTopic is the input topic of the record being processed, or ""
-// outside Process (in Init, a punctuation or Close).
+// RecordTopic is the input topic of the record being processed (in a
+// stream-time punctuation: of the record that advanced stream time), or ""
+// in Init, wall-clock punctuations and Close.
 func (pc *ProcessorContext[K, V]) RecordTopic() string {
 	if r := pc.tc.Current(); r != nil {
 		return r.Topic
@@ -159,8 +160,8 @@ func (pc *ProcessorContext[K, V]) RecordTopic() string {
 	return ""
 }
 
-// RecordPartition is the input partition of the record being processed,
-// or -1 outside Process.
+// RecordPartition is the input partition of the record being processed
+// (as for RecordTopic), or -1 when there is none.
 func (pc *ProcessorContext[K, V]) RecordPartition() int32 {
 	if r := pc.tc.Current(); r != nil {
 		return r.Partition
@@ -168,8 +169,8 @@ func (pc *ProcessorContext[K, V]) RecordPartition() int32 {
 	return -1
 }
 
-// RecordOffset is the offset of the record being processed, or -1
-// outside Process.
+// RecordOffset is the offset of the record being processed (as for
+// RecordTopic), or -1 when there is none.
 func (pc *ProcessorContext[K, V]) RecordOffset() int64 {
 	if r := pc.tc.Current(); r != nil {
 		return r.Offset

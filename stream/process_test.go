@@ -197,7 +197,8 @@ func (p *sumProcessor) snapshot(ts int64) error {
 		return err
 	}
 	return p.pc.Forward(stream.Record[string, summary]{Key: p.pc.TaskID(), Timestamp: ts,
-		Value: summary{Kind: "stream", Task: p.pc.TaskID(), Partition: p.pc.Partition(), At: ts, Sums: all}})
+		Value: summary{Kind: "stream", Task: p.pc.TaskID(), Partition: p.pc.Partition(), At: ts, Sums: all,
+			Topic: p.pc.RecordTopic(), Offset: p.pc.RecordOffset()}})
 }
 
 func (p *sumProcessor) tick(ts int64) error {
@@ -338,6 +339,10 @@ func TestProcessStoreAndPunctuations(t *testing.T) {
 			}
 			if !maps.Equal(s.Sums, prefix) {
 				t.Fatalf("partition %d: snapshot at %d is %v, want %v", p, s.At, s.Sums, prefix)
+			}
+			// The record that advanced stream time is still current.
+			if at := (s.At - input[p][0].ts) / spacing; s.Topic != "events" || s.Offset != at {
+				t.Fatalf("partition %d: punctuation at %d sees record %s@%d, want events@%d", p, s.At, s.Topic, s.Offset, at)
 			}
 		}
 		if !slices.Equal(gotAt, wantAt) {
