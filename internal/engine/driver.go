@@ -206,9 +206,6 @@ func (d *Driver) Err() error { return d.err }
 // Inputs returns the topics the topology reads, sorted.
 func (d *Driver) Inputs() []string { return slices.Sorted(maps.Keys(d.reader)) }
 
-// Partitions returns the partition count the driver uses for a topic.
-func (d *Driver) Partitions(topic string) (int32, error) { return d.e.partitions(topic) }
-
 // Output returns every record sent to topic so far, in the order sent,
 // across its partitions. The records and their bytes must not be modified.
 func (d *Driver) Output(topic string) []topology.RawRecord { return d.logs[topic] }
