@@ -93,6 +93,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		if err != nil {
 			cancel()
 			fetchers.Wait()
+			for _, w := range workers {
+				for _, t := range w.tasks {
+					err = errors.Join(err, t.close())
+				}
+			}
 			return err
 		}
 		w.tasks = append(w.tasks, t)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -178,6 +179,9 @@ func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) (map[str
 				}
 			}
 			db, err := storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name})
+			if errors.Is(err, storage.ErrLocked) {
+				return nil, fmt.Errorf("engine: task %s: store %s is open in another process (two instances with one state directory?): %w", t.id, name, err)
+			}
 			if err != nil {
 				t.e.cfg.Logger.Warn("local store unusable, wiping it to restore from its changelog", "task", t.id, "store", name, "err", err)
 				if derr := storage.Destroy(dir); derr != nil {
@@ -187,6 +191,8 @@ func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) (map[str
 					return nil, fmt.Errorf("engine: task %s: store %s: %w", t.id, name, err)
 				}
 				_ = storage.RemoveCheckpoint(t.checkpointPath())
+				// The wiped store starts empty: restore its whole changelog.
+				delete(cp, checkpointKey(spec.Changelog, t.id.Partition))
 			}
 			inner = db
 		}

@@ -172,7 +172,9 @@ func (w *worker) commit() error {
 	w.nextCommit = w.e.cfg.Now().Add(w.e.cfg.CommitInterval)
 	for _, t := range w.tasks {
 		for _, s := range t.stores {
-			if err := s.cached.FlushCache(); err != nil {
+			// Table operators run inside the flush (they forward cached
+			// updates): a panic there must stop the app with an error.
+			if err := callSafely(s.cached.FlushCache); err != nil {
 				return fmt.Errorf("engine: task %s: flush store %s: %w", t.id, s.name, err)
 			}
 		}
