@@ -23,6 +23,9 @@ type Partition struct {
 	compacted atomic.Bool
 	// compactedUpTo is the end offset at the last compaction pass.
 	compactedUpTo atomic.Int64
+	// syncOnAck is set when the log fsyncs on acknowledgement; under the
+	// relaxed policies an acks=all produce does not wait for an fsync.
+	syncOnAck bool
 
 	// mu orders sequence checks with the writes they admit; the fsync that
 	// follows a write happens outside it, so concurrent producers still
@@ -36,7 +39,7 @@ func openPartition(fs vfs.FS, dir, topic string, index int32, cfg log.Config) (*
 	if err != nil {
 		return nil, fmt.Errorf("broker: open partition %s-%d: %w", topic, index, err)
 	}
-	p := &Partition{Topic: topic, Index: index, log: l, producers: map[int64]*producerState{}}
+	p := &Partition{Topic: topic, Index: index, log: l, producers: map[int64]*producerState{}, syncOnAck: cfg.Sync == log.SyncOnAck}
 	p.compacted.Store(cfg.Compact)
 	p.compactedUpTo.Store(-1)
 	if err := p.restoreProducers(); err != nil {
@@ -70,22 +73,40 @@ type ProduceResult struct {
 // without writing it again; a gap is refused with ErrOutOfOrderSequence.
 // The batches' base offsets and partition leader epochs are stamped in place.
 func (p *Partition) Produce(ctx context.Context, batches []byte, durable bool) (ProduceResult, error) {
+	res, end, err := p.Write(batches)
+	if err != nil {
+		return ProduceResult{}, err
+	}
+	if durable {
+		if err := p.AwaitDurable(end); err != nil {
+			return ProduceResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// Write is the first half of Produce: it checks and writes the batches and
+// returns the offset durability must reach (AwaitDurable) before an acks=all
+// produce may be acknowledged. Callers that must apply produces in a given
+// order (one connection's pipelined requests) call Write in that order and
+// may then wait for the fsyncs concurrently.
+func (p *Partition) Write(batches []byte) (ProduceResult, int64, error) {
 	var hdrs []batch.Header
 	for rest := batches; len(rest) > 0; {
 		b, r, err := batch.Next(rest)
 		if err != nil {
-			return ProduceResult{}, fmt.Errorf("%w: %w", log.ErrInvalidBatch, err)
+			return ProduceResult{}, 0, fmt.Errorf("%w: %w", log.ErrInvalidBatch, err)
 		}
 		h, err := batch.ParseHeader(b)
 		if err != nil {
-			return ProduceResult{}, fmt.Errorf("%w: %w", log.ErrInvalidBatch, err)
+			return ProduceResult{}, 0, fmt.Errorf("%w: %w", log.ErrInvalidBatch, err)
 		}
 		if h.Transactional() || h.Control() {
-			return ProduceResult{}, ErrTransactions
+			return ProduceResult{}, 0, ErrTransactions
 		}
 		if p.compacted.Load() {
 			if err := requireKeys(b); err != nil {
-				return ProduceResult{}, err
+				return ProduceResult{}, 0, err
 			}
 		}
 		batch.SetPartitionLeaderEpoch(b, 0)
@@ -93,20 +114,20 @@ func (p *Partition) Produce(ctx context.Context, batches []byte, durable bool) (
 		rest = r
 	}
 	if len(hdrs) == 0 {
-		return ProduceResult{}, fmt.Errorf("%w: no batches", log.ErrInvalidBatch)
+		return ProduceResult{}, 0, fmt.Errorf("%w: no batches", log.ErrInvalidBatch)
 	}
 	p.mu.Lock()
-	res, wait, err := p.writeLocked(batches, hdrs)
-	p.mu.Unlock()
-	if err != nil {
-		return ProduceResult{}, err
+	defer p.mu.Unlock()
+	return p.writeLocked(batches, hdrs)
+}
+
+// AwaitDurable returns once the partition's data below end is fsynced
+// (immediately under the relaxed sync policies).
+func (p *Partition) AwaitDurable(end int64) error {
+	if !p.syncOnAck {
+		return nil
 	}
-	if durable {
-		if err := p.log.AwaitDurable(wait); err != nil {
-			return ProduceResult{}, err
-		}
-	}
-	return res, nil
+	return p.log.AwaitDurable(end)
 }
 
 // writeLocked checks sequences and writes; it returns the offset durability

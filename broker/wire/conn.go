@@ -40,12 +40,17 @@ type conn struct {
 	handlers   sync.WaitGroup
 	abortOnce  sync.Once
 	writerDone chan struct{}
+	// gate orders the InOrder sections of Ordered requests; nextTicket is
+	// touched by the reader only.
+	gate       *orderGate
+	nextTicket int64
 }
 
 // call is one request travelling from the reader to the writer.
 type call struct {
 	req       *decodedRequest
 	frameSize int64
+	ticket    int64 // for Ordered keys; -1 otherwise
 	done      chan struct{} // closed when resp and err are set
 	resp      Response
 	err       error
@@ -68,6 +73,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		queue:      make(chan *call, s.cfg.MaxInFlightRequests),
 		limiter:    newInflightLimiter(s.cfg.MaxInFlightRequests, s.cfg.MaxInFlightBytes),
 		writerDone: make(chan struct{}),
+		gate:       newOrderGate(),
 	}
 }
 
@@ -130,6 +136,11 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
+		cl.ticket = -1
+		if cl.req.route.ordered {
+			cl.ticket = c.nextTicket
+			c.nextTicket++
+		}
 		c.handlers.Add(1)
 		go c.runHandler(cl)
 		c.queue <- cl
@@ -168,6 +179,12 @@ func (c *conn) runHandler(cl *call) {
 		HeaderVersion: h.headerVersion,
 		CorrelationID: h.correlationID,
 		ClientID:      h.clientID,
+	}
+	if cl.ticket >= 0 {
+		rc.gate, rc.ticket = c.gate, cl.ticket
+		// A handler that never calls InOrder, fails or panics must not
+		// hold back later requests.
+		defer c.gate.pass(cl.ticket)
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -52,7 +52,12 @@ func registerDataAPIs(reg *Registry, h *brokerHandlers) error {
 		{describeClusterKey, 0, 2, h.handleDescribeCluster},
 	}
 	for _, api := range apis {
-		if err := reg.Handle(api.key, api.minVersion, api.maxVersion, api.handler); err != nil {
+		var opts []HandleOption
+		if api.key == produceKey {
+			// A connection's produces are written in arrival order.
+			opts = append(opts, Ordered())
+		}
+		if err := reg.Handle(api.key, api.minVersion, api.maxVersion, api.handler, opts...); err != nil {
 			return err
 		}
 	}

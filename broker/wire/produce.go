@@ -19,10 +19,12 @@ const consumerOffsetsTopic = "__consumer_offsets"
 // stamping, see broker.Partition.Produce). acks=-1 waits for fsync; acks=1
 // for the write to the operating system; acks=0 gets no response at all.
 //
-// Partitions of one request are written concurrently: with acks=-1 their
-// fsyncs overlap instead of queueing behind each other. Topics are never
+// The writes of a connection's pipelined produce requests happen in the
+// order the requests arrived (an idempotent producer's sequence numbers
+// depend on it), inside rc.InOrder; waiting for the fsyncs happens outside
+// it, so those overlap across requests and partitions. Topics are never
 // auto-created by a produce, as in Kafka.
-func (h *brokerHandlers) handleProduce(ctx context.Context, _ *RequestContext, kreq kmsg.Request) (Response, error) {
+func (h *brokerHandlers) handleProduce(ctx context.Context, rc *RequestContext, kreq kmsg.Request) (Response, error) {
 	req, ok := kreq.(*kmsg.ProduceRequest)
 	if !ok {
 		return nil, errUnexpectedRequest("Produce", kreq)
@@ -44,7 +46,7 @@ func (h *brokerHandlers) handleProduce(ctx context.Context, _ *RequestContext, k
 	if req.Version >= 13 {
 		idNames = h.namesByTopicID()
 	}
-	var wg sync.WaitGroup
+	var writes []*partitionWrite
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i := range req.Topics {
 		rt := &req.Topics[i]
@@ -67,41 +69,70 @@ func (h *brokerHandlers) handleProduce(ctx context.Context, _ *RequestContext, k
 			sp := &st.Partitions[j]
 			*sp = kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
-			if requestError != 0 {
+			switch {
+			case requestError != 0:
 				producePartitionError(sp, requestError, "")
-				continue
-			}
-			if topicError != 0 {
+			case topicError != 0:
 				producePartitionError(sp, topicError, "")
-				continue
+			default:
+				writes = append(writes, &partitionWrite{topic: name, rp: rp, sp: sp})
 			}
-			if len(req.Topics) == 1 && len(rt.Partitions) == 1 {
-				h.producePartition(ctx, name, rp, sp, req.Acks)
-				continue
-			}
-			wg.Go(func() { h.producePartition(ctx, name, rp, sp, req.Acks) })
 		}
 	}
-	wg.Wait()
+	rc.InOrder(func() {
+		for _, w := range writes {
+			h.writePartition(w)
+		}
+	})
+	if req.Acks == -1 {
+		var wg sync.WaitGroup
+		for _, w := range writes {
+			if w.p != nil {
+				wg.Go(func() { h.awaitPartition(w) })
+			}
+		}
+		wg.Wait()
+	}
 	if req.Acks == 0 {
 		return nil, nil
 	}
 	return Message(resp), nil
 }
 
-// producePartition writes one partition's batches and fills its response.
-func (h *brokerHandlers) producePartition(ctx context.Context, topic string, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, acks int16) {
-	p, err := h.b.Partition(topic, rp.Partition)
+// partitionWrite is one partition's part of a produce request.
+type partitionWrite struct {
+	topic string
+	rp    *kmsg.ProduceRequestTopicPartition
+	sp    *kmsg.ProduceResponseTopicPartition
+	p     *broker.Partition // set once written
+	end   int64             // offset durability must reach
+}
+
+// writePartition writes one partition's batches and fills its response.
+func (h *brokerHandlers) writePartition(w *partitionWrite) {
+	p, err := h.b.Partition(w.topic, w.rp.Partition)
 	if err == nil {
 		var res broker.ProduceResult
-		if res, err = p.Produce(ctx, rp.Records, acks == -1); err == nil {
-			sp.BaseOffset = res.BaseOffset
-			sp.LogStartOffset = res.LogStartOffset
+		if res, w.end, err = p.Write(w.rp.Records); err == nil {
+			w.p = p
+			w.sp.BaseOffset = res.BaseOffset
+			w.sp.LogStartOffset = res.LogStartOffset
 			return
 		}
 	}
-	err = fmt.Errorf("produce to %s-%d: %w", topic, rp.Partition, err)
-	producePartitionError(sp, h.dataErrorCode(err, "Produce", topic, rp.Partition), err.Error())
+	h.failPartition(w, err)
+}
+
+// awaitPartition waits until a written partition's batches are durable.
+func (h *brokerHandlers) awaitPartition(w *partitionWrite) {
+	if err := w.p.AwaitDurable(w.end); err != nil {
+		h.failPartition(w, err)
+	}
+}
+
+func (h *brokerHandlers) failPartition(w *partitionWrite, err error) {
+	err = fmt.Errorf("produce to %s-%d: %w", w.topic, w.rp.Partition, err)
+	producePartitionError(w.sp, h.dataErrorCode(err, "Produce", w.topic, w.rp.Partition), err.Error())
 }
 
 func producePartitionError(sp *kmsg.ProduceResponseTopicPartition, code int16, message string) {

@@ -34,6 +34,9 @@ type RequestContext struct {
 	CorrelationID int32
 	// ClientID is the header's client id; empty when the client sent null.
 	ClientID string
+
+	gate   *orderGate // set for Ordered keys
+	ticket int64
 }
 
 // RemoteAddr is the client's address.
@@ -55,6 +58,7 @@ type route struct {
 	maxVersion int16
 	handler    HandlerFunc
 	advertised bool
+	ordered    bool
 }
 
 func (r route) serves(version int16) bool {
