@@ -50,7 +50,7 @@ type conn struct {
 type call struct {
 	req       *decodedRequest
 	frameSize int64
-	ticket    int64 // for Ordered keys; -1 otherwise
+	ticket    int64         // for Ordered keys; -1 otherwise
 	done      chan struct{} // closed when resp and err are set
 	resp      Response
 	err       error
