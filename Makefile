@@ -46,6 +46,7 @@ lint: deps
 bench:
 	$(GO) run ./benchmarks/logbench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/log
 	$(GO) run ./benchmarks/streambench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/stream
+	$(GO) build -o $(BIN)/wirebench ./benchmarks/wirebench && ./$(BIN)/wirebench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/wire
 
 # Long crash loop: kill -9 a writer process $(SOAK_CYCLES) times.
 soak:
