@@ -80,7 +80,8 @@ async function main([bootstrap, topic, groupId, countText, partitionsText]) {
   await admin.disconnect()
   const committed = offsets[0].partitions.map(p => [p.partition, Number(p.offset)])
 
-  process.stdout.write(JSON.stringify({ acked, consumed, committed }))
+  // Writes to a pipe are asynchronous: exit only once the output is out.
+  await new Promise(resolve => process.stdout.write(JSON.stringify({ acked, consumed, committed }), resolve))
 }
 
 async function waitFor(deadline, what, done) {
