@@ -85,7 +85,7 @@ func (a *adminHandlers) deleteTargets(req *kmsg.DeleteTopicsRequest) []deleteTar
 			}
 		default:
 			if ids == nil {
-				ids = a.topicNamesByID()
+				ids = a.namesByTopicID()
 			}
 			t = deleteTarget{id: rt.TopicID}
 			name, ok := ids[rt.TopicID]
@@ -97,13 +97,4 @@ func (a *adminHandlers) deleteTargets(req *kmsg.DeleteTopicsRequest) []deleteTar
 		out = append(out, t)
 	}
 	return out
-}
-
-func (a *adminHandlers) topicNamesByID() map[[16]byte]string {
-	topics := a.b.Topics()
-	ids := make(map[[16]byte]string, len(topics))
-	for _, t := range topics {
-		ids[t.ID] = t.Name
-	}
-	return ids
 }
