@@ -273,7 +273,12 @@ func (b *Broker) closeLogs() error {
 
 // ClusterID returns the cluster id generated when the data directory was
 // created.
-func (b *Broker) ClusterID() string { return b.meta.ClusterID }
+func (b *Broker) ClusterID() string {
+	// b.meta is replaced whole under b.mu whenever topics change.
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.meta.ClusterID
+}
 
 // NodeID returns the broker's node id.
 func (b *Broker) NodeID() int32 { return b.cfg.NodeID }
