@@ -10,6 +10,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/eddy-streams/eddy/broker/batch"
 )
@@ -63,14 +64,15 @@ func (l *pcLedger) check(perPartition map[int32]int) {
 
 // pcConsumeKgo reads partitions 0..partitions-1 of topic from the start
 // with a direct-partition kgo consumer until want records arrived.
-func pcConsumeKgo(t *testing.T, addr, topic string, partitions int32, want int, ledger *pcLedger) {
+func pcConsumeKgo(t *testing.T, addr, topic string, partitions int32, want int, ledger *pcLedger, opts ...kgo.Opt) {
 	t.Helper()
 	offsets := map[int32]kgo.Offset{}
 	for p := range partitions {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
-		kgo.FetchMaxWait(500*time.Millisecond))
+	opts = append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
+		kgo.FetchMaxWait(500 * time.Millisecond)}, opts...)
+	cl, err := kgo.NewClient(opts...)
 	mustf(t, err, "consumer client")
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -223,9 +225,9 @@ func pcSaramaMessages(topic string, partitions int32, n int) []*sarama.ProducerM
 
 // pcConsumeSarama reads every partition from the oldest offset with
 // sarama's partition consumers until want records arrived.
-func pcConsumeSarama(t *testing.T, addr, topic string, partitions int32, want int, ledger *pcLedger) {
+func pcConsumeSarama(t *testing.T, cfg *sarama.Config, addr, topic string, partitions int32, want int, ledger *pcLedger) {
 	t.Helper()
-	consumer, err := sarama.NewConsumer([]string{addr}, pcSaramaConfig())
+	consumer, err := sarama.NewConsumer([]string{addr}, cfg)
 	mustf(t, err, "sarama consumer")
 	defer consumer.Close()
 	messages := make(chan *sarama.ConsumerMessage)
@@ -301,7 +303,15 @@ func TestSaramaSyncProducerAndConsumer(t *testing.T) {
 	mustf(t, producer.Close(), "close sync producer")
 
 	ledger := newPCLedger(t)
-	pcConsumeSarama(t, tb.Addr, "sarama-sync", partitions, partitions*perPartition, ledger)
+	pcConsumeSarama(t, pcSaramaConfig(), tb.Addr, "sarama-sync", partitions, partitions*perPartition, ledger)
+	ledger.check(pcPerPartition(partitions, perPartition))
+
+	// Kafka 2.1's Fetch (v10) predates flexible versions: the records'
+	// length prefix is an int32 rather than a uvarint.
+	old := pcSaramaConfig()
+	old.Version = sarama.V2_1_0_0
+	ledger = newPCLedger(t)
+	pcConsumeSarama(t, old, tb.Addr, "sarama-sync", partitions, partitions*perPartition, ledger)
 	ledger.check(pcPerPartition(partitions, perPartition))
 }
 
@@ -340,7 +350,7 @@ func TestSaramaAsyncProducerAndConsumer(t *testing.T) {
 	mustf(t, producer.Close(), "close async producer")
 
 	ledger := newPCLedger(t)
-	pcConsumeSarama(t, tb.Addr, "sarama-async", partitions, partitions*perPartition, ledger)
+	pcConsumeSarama(t, pcSaramaConfig(), tb.Addr, "sarama-async", partitions, partitions*perPartition, ledger)
 	ledger.check(pcPerPartition(partitions, perPartition))
 }
 
@@ -371,9 +381,13 @@ func TestProduceRestartConsume(t *testing.T) {
 	ledger := newPCLedger(t)
 	pcConsumeKgo(t, tb.Addr, "durable", partitions, partitions*1500, ledger)
 	ledger.check(pcPerPartition(partitions, 1500))
+	// Kafka 2.4's Fetch (v11): not flexible, and without topic ids.
+	ledger = newPCLedger(t)
+	pcConsumeKgo(t, tb.Addr, "durable", partitions, partitions*1500, ledger, kgo.MaxVersions(kversion.V2_4_0()))
+	ledger.check(pcPerPartition(partitions, 1500))
 
 	tb.Restart(t)
 	ledger = newPCLedger(t)
-	pcConsumeSarama(t, tb.Addr, "durable", partitions, partitions*1500, ledger)
+	pcConsumeSarama(t, pcSaramaConfig(), tb.Addr, "durable", partitions, partitions*1500, ledger)
 	ledger.check(pcPerPartition(partitions, 1500))
 }
