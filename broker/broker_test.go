@@ -244,3 +244,31 @@ func TestFetchWaitsForData(t *testing.T) {
 		t.Fatalf("empty long poll: %d bytes, %v", len(res.Batches), err)
 	}
 }
+
+func TestListOffsetMaxTimestampFindsTheRecord(t *testing.T) {
+	ctx := context.Background()
+	b := openBroker(t, vfs.NewMem(), "data")
+	defer b.Close()
+	if err := b.CreateTopic(ctx, TopicSpec{Name: "t", Partitions: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := b.Partition("t", 0)
+	bl := batch.NewBuilder(batch.BuilderOptions{})
+	for _, ts := range []int64{10, 50, 20} {
+		bl.Add(batch.Record{Value: []byte("v"), Timestamp: ts})
+	}
+	data, _ := bl.Build(nil)
+	if _, err := p.Produce(ctx, data, true); err != nil {
+		t.Fatal(err)
+	}
+	bl.Reset()
+	bl.Add(batch.Record{Value: []byte("w"), Timestamp: 30})
+	data, _ = bl.Build(nil)
+	if _, err := p.Produce(ctx, data, true); err != nil {
+		t.Fatal(err)
+	}
+	off, ts, err := p.ListOffset(MaxTimestamp)
+	if err != nil || off != 1 || ts != 50 {
+		t.Fatalf("max timestamp: offset %d ts %d (%v), want offset 1 ts 50", off, ts, err)
+	}
+}

@@ -222,16 +222,42 @@ func (p *Partition) ListOffset(timestamp int64) (offset, ts int64, err error) {
 	return off, t, nil
 }
 
-// maxTimestampOffset finds the batch with the largest max timestamp (KIP-734).
+// maxTimestampOffset returns the offset and timestamp of the record with
+// the largest timestamp (the first of them), as ListOffsets' -3 does
+// (KIP-734): the batch headers find the batch, its records the offset.
 func (p *Partition) maxTimestampOffset() (int64, int64, error) {
-	best, bestTs := int64(-1), int64(-1)
+	base, bestTs := int64(-1), int64(-1)
 	err := p.log.ScanHeaders(func(h batch.Header) error {
 		if h.MaxTimestamp > bestTs {
-			best, bestTs = h.LastOffset(), h.MaxTimestamp
+			base, bestTs = h.BaseOffset, h.MaxTimestamp
 		}
 		return nil
 	})
-	return best, bestTs, err
+	if err != nil || base < 0 {
+		return -1, -1, err
+	}
+	data, _, err := p.log.ReadBatches(base, 1, nil)
+	if err != nil {
+		return -1, -1, err
+	}
+	one, _, err := batch.Next(data)
+	if err != nil {
+		return -1, -1, err
+	}
+	it, err := batch.NewIterator(one)
+	if err != nil {
+		return -1, -1, err
+	}
+	for it.Next() {
+		if r := it.Record(); r.Timestamp == bestTs {
+			return r.Offset, bestTs, nil
+		}
+	}
+	if err := it.Err(); err != nil {
+		return -1, -1, err
+	}
+	h := it.Header()
+	return h.LastOffset(), bestTs, nil
 }
 
 func (p *Partition) needsCompaction() bool {

@@ -65,11 +65,11 @@ func (b *Broker) CreateTopic(_ context.Context, spec TopicSpec, validateOnly boo
 		return fmt.Errorf("%w: %d requested, this single-node broker has 1 replica", ErrInvalidReplication, spec.ReplicationFactor)
 	}
 	n := spec.Partitions
-	if n <= 0 {
-		if n < -1 {
-			return fmt.Errorf("%w: %d", ErrInvalidPartitions, n)
-		}
+	switch {
+	case n == -1 || n == 0:
 		n = b.cfg.DefaultPartitions
+	case n < 0:
+		return fmt.Errorf("%w: %d (use -1 for the default)", ErrInvalidPartitions, n)
 	}
 	if _, err := logConfig(spec.Configs, b.logBase()); err != nil {
 		return fmt.Errorf("topic %s: %w", spec.Name, err)

@@ -51,6 +51,11 @@ fsync. SIGINT or SIGTERM shuts it down cleanly.`,
 				DisableAutoCreateTopics: noAutoCreate, Sync: policy, SyncInterval: syncInterval,
 			}
 			cfg.Groups.InitialRebalanceDelay = groupDelay
+			if groupDelay == 0 {
+				// The coordinator reads zero as "Kafka's default"; on the
+				// command line 0s means no delay.
+				cfg.Groups.InitialRebalanceDelay = -1
+			}
 			return runBroker(cmd.Context(), cfg, listen, advertise, logger)
 		},
 	}

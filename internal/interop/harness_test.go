@@ -27,11 +27,6 @@ type testBroker struct {
 
 type brokerOption func(*broker.Config)
 
-// withGroupDelay sets group.initial.rebalance.delay.ms (tests default to 0).
-func withGroupDelay(d time.Duration) brokerOption {
-	return func(c *broker.Config) { c.Groups.InitialRebalanceDelay = d }
-}
-
 // startBroker starts a broker on a free port with its data under dir (a new
 // temporary directory when dir is empty) and stops it when the test ends.
 func startBroker(t testing.TB, dir string, opts ...brokerOption) *testBroker {
@@ -51,6 +46,8 @@ func startBroker(t testing.TB, dir string, opts ...brokerOption) *testBroker {
 func startOn(t testing.TB, dir string, ln net.Listener, opts ...brokerOption) *testBroker {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// No initial rebalance delay (a negative value disables it; zero would
+	// mean Kafka's 3 s default), so group tests do not wait.
 	cfg := broker.Config{Dir: dir, Logger: logger, Groups: group.Config{InitialRebalanceDelay: -1}}
 	for _, o := range opts {
 		o(&cfg)
