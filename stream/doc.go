@@ -14,6 +14,21 @@
 // stores take a name (Named): it is those topics' and stores' name, and must
 // stay the same across versions of an app.
 //
+// # Delivery: at-least-once
+//
+// Each commit (every Config.CommitInterval, and at a clean stop) flushes the
+// stores' caches, which writes their changelog records and forwards table
+// updates; waits until every record sent so far is acknowledged durably;
+// commits the input offsets; and then writes the local checkpoint. After a
+// crash the app resumes from the last committed input offsets, so the
+// records processed after that commit are processed again: their output
+// records may appear twice and their effect on state may count twice (a
+// count can end above the true count, never below). Nothing committed is
+// lost, and every store equals the fold of its changelog: with a valid
+// checkpoint only the changelog's tail is replayed; without one the local
+// store is wiped and the whole changelog replayed. Exactly-once (a Kafka
+// transaction around each commit) is not implemented yet.
+//
 // It is not the table half (package table), windows (package window), the
 // engine (internal) or a broker (package broker); stream/streamtest tests
 // topologies without a broker.
