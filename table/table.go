@@ -2,6 +2,7 @@ package table
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/eddy-streams/eddy/internal/dsl"
 	"github.com/eddy-streams/eddy/internal/topology"
@@ -84,15 +85,31 @@ func forwardOnFlush[K, V any](tc topology.TaskContext, store string, ks serde.Se
 // Aggregate folds each key's records into an accumulator, starting from
 // init(); the table holds each key's current accumulator. as serializes it.
 func Aggregate[K, V, A any](g stream.Grouped[K, V], init func() A, agg func(key K, value V, acc A) A, as serde.Serde[A], opts ...Option) Table[K, A] {
+	return fold(g, "AGGREGATE", as, opts, func(k K, v V, acc A, found bool) A {
+		if !found {
+			acc = init()
+		}
+		return agg(k, v, acc)
+	})
+}
+
+// fold is the read-modify-write behind Aggregate and Reduce: step gets the
+// key's stored accumulator (found is false for a new key) and returns the
+// new one, stored with the larger of the two timestamps.
+func fold[K, V, A any](g stream.Grouped[K, V], prefix string, as serde.Serde[A], opts []Option, step func(k K, v V, acc A, found bool) A) Table[K, A] {
 	in := g.Internal()
 	b := in.B
 	o := collect(opts)
 	ks := in.KeySerde
 	if ks == nil {
-		b.Fail(fmt.Errorf("aggregate %s: the grouped stream has no key serde", o.name))
+		b.Fail(fmt.Errorf("%s %s: the grouped stream has no key serde", strings.ToLower(prefix), o.name))
 	}
-	store := materialize(b, o, "AGGREGATE")
-	out := dsl.Then(in, store+"-aggregate", []string{store}, ks, as,
+	if as == nil {
+		b.Fail(fmt.Errorf("%s %s: no serde for the table's values", strings.ToLower(prefix), o.name))
+	}
+	store := materialize(b, o, prefix)
+	op := strings.ToLower(prefix)
+	out := dsl.Then(in, store+"-"+op, []string{store}, ks, as,
 		func(tc topology.TaskContext, next dsl.Receiver[K, A]) (dsl.Receiver[K, V], error) {
 			st, err := tc.Store(store)
 			if err != nil {
@@ -105,27 +122,27 @@ func Aggregate[K, V, A any](g stream.Grouped[K, V], init func() A, agg func(key 
 				}
 				kb, err := ks.Serialize(store, r.Key)
 				if err != nil {
-					return fmt.Errorf("aggregate %s: key: %w", store, err)
+					return fmt.Errorf("%s %s: key: %w", op, store, err)
 				}
-				acc, ts := init(), r.Timestamp
-				old, ok, err := st.Get(kb)
+				var acc A
+				ts := r.Timestamp
+				old, found, err := st.Get(kb)
 				if err != nil {
 					return err
 				}
-				if ok {
+				if found {
 					ots, vb, err := dsl.DecodeTimestamped(old)
 					if err != nil {
-						return fmt.Errorf("aggregate %s: %w", store, err)
+						return fmt.Errorf("%s %s: %w", op, store, err)
 					}
 					if acc, err = as.Deserialize(store, vb); err != nil {
-						return fmt.Errorf("aggregate %s: stored value: %w", store, err)
+						return fmt.Errorf("%s %s: stored value: %w", op, store, err)
 					}
 					ts = max(ts, ots)
 				}
-				acc = agg(r.Key, r.Value, acc)
-				vb, err := as.Serialize(store, acc)
+				vb, err := as.Serialize(store, step(r.Key, r.Value, acc, found))
 				if err != nil {
-					return fmt.Errorf("aggregate %s: value: %w", store, err)
+					return fmt.Errorf("%s %s: value: %w", op, store, err)
 				}
 				return st.Put(kb, dsl.EncodeTimestamped(ts, vb))
 			}), nil
@@ -141,9 +158,10 @@ func Count[K, V any](g stream.Grouped[K, V], opts ...Option) Table[K, int64] {
 
 // Reduce combines each key's values with f, the first value as it is.
 func Reduce[K, V any](g stream.Grouped[K, V], f func(acc, value V) V, opts ...Option) Table[K, V] {
-	vs := g.Internal().ValueSerde
-	if vs == nil {
-		g.Internal().B.Fail(fmt.Errorf("reduce: the grouped stream has no value serde"))
-	}
-	return reduce(g, f, vs, opts)
+	return fold(g, "REDUCE", g.Internal().ValueSerde, opts, func(_ K, v V, acc V, found bool) V {
+		if !found {
+			return v
+		}
+		return f(acc, v)
+	})
 }
