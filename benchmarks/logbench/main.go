@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eddy-streams/eddy/benchmarks/internal/ceilings"
 	"github.com/eddy-streams/eddy/broker/batch"
 	"github.com/eddy-streams/eddy/broker/log"
 	"github.com/eddy-streams/eddy/broker/vfs"
@@ -35,7 +36,7 @@ func run(dir string, volume int64, maxTime time.Duration, writers int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	rawBefore, err := rawBandwidth(filepath.Join(dir, "raw"), volume)
+	rawBefore, err := ceilings.DiskBandwidth(filepath.Join(dir, "raw"), volume)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func run(dir string, volume int64, maxTime time.Duration, writers int) error {
 			}
 		}
 	}
-	rawAfter, err := rawBandwidth(filepath.Join(dir, "raw"), volume)
+	rawAfter, err := ceilings.DiskBandwidth(filepath.Join(dir, "raw"), volume)
 	if err != nil {
 		return err
 	}
@@ -88,31 +89,6 @@ func run(dir string, volume int64, maxTime time.Duration, writers int) error {
 	fmt.Printf("durable append, 256 x 1 KiB batches: best %.0f MB/s with %d appenders = %.0f%% of mean raw bandwidth (%s the 70%% target)\n\n",
 		best.res.bytes/1e6, best.writers, 100*best.res.bytes/raw, verdict)
 	return readBench(filepath.Join(dir, "append"))
-}
-
-// rawBandwidth writes volume bytes in 1 MiB writes and fdatasyncs once: the
-// ceiling a log on this disk can approach.
-func rawBandwidth(path string, volume int64) (float64, error) {
-	defer os.Remove(path)
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	for i := range buf {
-		buf[i] = byte(i * 7)
-	}
-	start := time.Now()
-	for n := int64(0); n < volume; n += int64(len(buf)) {
-		if _, err := f.Write(buf); err != nil {
-			return 0, err
-		}
-	}
-	if err := f.Sync(); err != nil {
-		return 0, err
-	}
-	return float64(volume) / time.Since(start).Seconds(), nil
 }
 
 type result struct{ records, bytes float64 }

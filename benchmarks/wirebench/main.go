@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eddy-streams/eddy/benchmarks/internal/ceilings"
 )
 
 func main() {
@@ -44,11 +46,11 @@ func run(dir string, volume int64) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	disk, err := diskBandwidth(filepath.Join(dir, "raw"), volume)
+	disk, err := ceilings.DiskBandwidth(filepath.Join(dir, "raw"), volume)
 	if err != nil {
 		return err
 	}
-	loop, err := loopbackBandwidth(2 << 30)
+	loop, err := ceilings.LoopbackBandwidth(2 << 30)
 	if err != nil {
 		return err
 	}
