@@ -51,6 +51,7 @@ bench:
 # Long crash loop: kill -9 a writer process $(SOAK_CYCLES) times.
 soak:
 	EDDY_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -timeout 60m -run 'CrashLoop' -v ./internal/soak/...
+	EDDY_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -timeout 60m -run 'TestRestartKillUnderLoad' -v ./internal/interop/
 
 # Long fuzzing of every fuzz target, $(FUZZ_TIME) each (FUZZ_TIME=10m make fuzz).
 fuzz:
