@@ -49,6 +49,9 @@ func factories() []factory {
 		{"Cached/LevelDB/tiny", cached(200, level)},
 		{"Cached/Memory/large", cached(1<<20, mem)},
 		{"Cached/Memory/none", cached(0, mem)},
+		{"Segmented/LevelDB", func(t testing.TB) Store { return openTestSegmented(t, true) }},
+		{"Segmented/Memory", func(t testing.TB) Store { return openTestSegmented(t, false) }},
+		{"Cached/Segmented/tiny", cached(200, func(t testing.TB) Store { return openTestSegmented(t, true) })},
 	}
 }
 

@@ -28,6 +28,7 @@ type Engine struct {
 	commits    atomic.Int64
 	errorCount atomic.Int64
 	commitNow  sync.Map // *worker → struct{}: commit at the next chance
+	counters   sync.Map // name → *atomic.Int64, see Counter
 	ready      chan struct{}
 }
 

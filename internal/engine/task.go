@@ -168,26 +168,28 @@ func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) (map[str
 		var inner storage.Store
 		inMemory := spec.InMemory || t.e.cfg.InMemoryStores
 		if inMemory {
-			inner = storage.NewMemory(name)
+			if inner, err = newMemoryStore(spec); err != nil {
+				return nil, fmt.Errorf("engine: task %s: store %s: %w", t.id, name, err)
+			}
 		} else {
 			dir := filepath.Join(t.dir, name)
 			if _, ok := cp[checkpointKey(spec.Changelog, t.id.Partition)]; !ok && spec.Changelog != "" {
 				// Without a checkpoint the local store may hold writes its
 				// changelog lacks: start it empty.
-				if err := storage.Destroy(dir); err != nil && !os.IsNotExist(err) {
+				if err := destroyDiskStore(spec, dir); err != nil && !os.IsNotExist(err) {
 					return nil, fmt.Errorf("engine: task %s: wipe store %s: %w", t.id, name, err)
 				}
 			}
-			db, err := storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name})
+			db, err := openDiskStore(spec, dir)
 			if errors.Is(err, storage.ErrLocked) {
 				return nil, fmt.Errorf("engine: task %s: store %s is open in another process (two instances with one state directory?): %w", t.id, name, err)
 			}
 			if err != nil {
 				t.e.cfg.Logger.Warn("local store unusable, wiping it to restore from its changelog", "task", t.id, "store", name, "err", err)
-				if derr := storage.Destroy(dir); derr != nil {
+				if derr := destroyDiskStore(spec, dir); derr != nil {
 					return nil, fmt.Errorf("engine: task %s: store %s: %w (and wiping failed: %v)", t.id, name, err, derr)
 				}
-				if db, err = storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: name}); err != nil {
+				if db, err = openDiskStore(spec, dir); err != nil {
 					return nil, fmt.Errorf("engine: task %s: store %s: %w", t.id, name, err)
 				}
 				_ = storage.RemoveCheckpoint(t.checkpointPath())

@@ -47,6 +47,10 @@ type StoreSpec struct {
 	Changelog string
 	// InMemory selects the memory store instead of LevelDB.
 	InMemory bool
+	// Segmented, when set, makes the local store a storage.Segmented with
+	// these options (its Name is the store's): window stores, whose old
+	// entries are dropped a whole time segment at a time.
+	Segmented *storage.SegmentedOptions
 }
 
 // InternalTopic is a topic the application creates for itself.

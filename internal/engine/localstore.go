@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/storage"
+)
+
+// openDiskStore opens a store's local state in dir: a LevelDB, or for a
+// segmented spec (window stores) a directory of LevelDBs, one per time
+// segment.
+func openDiskStore(spec *topology.StoreSpec, dir string) (storage.Store, error) {
+	if spec.Segmented != nil {
+		s, err := storage.OpenSegmented(dir, segmentedOptions(spec))
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	db, err := storage.OpenLevelDB(dir, storage.LevelDBOptions{Name: spec.Name})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// destroyDiskStore wipes a store's local state in dir (missing is fine).
+func destroyDiskStore(spec *topology.StoreSpec, dir string) error {
+	if spec.Segmented != nil {
+		return storage.DestroySegmented(dir)
+	}
+	return storage.Destroy(dir)
+}
+
+// newMemoryStore returns an empty in-memory store for spec.
+func newMemoryStore(spec *topology.StoreSpec) (storage.Store, error) {
+	if spec.Segmented != nil {
+		s, err := storage.NewSegmentedMemory(segmentedOptions(spec))
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	return storage.NewMemory(spec.Name), nil
+}
+
+func segmentedOptions(spec *topology.StoreSpec) storage.SegmentedOptions {
+	o := *spec.Segmented
+	o.Name = spec.Name
+	return o
+}
