@@ -68,3 +68,13 @@ fuzz-short:
 
 clean:
 	rm -rf $(BIN) ./data ./.cache
+
+# A real Apache Kafka 4 (single node, KRaft, 127.0.0.1:19092) for the sarama
+# backend's tests: fetched once from Maven Central into .cache/kafka (needs
+# java and mvn). The tests start it themselves when EDDY_KAFKA_BROKERS is unset.
+.PHONY: kafka-up kafka-down
+kafka-up:
+	./scripts/kafka.sh up
+
+kafka-down:
+	./scripts/kafka.sh down
