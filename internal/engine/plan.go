@@ -73,10 +73,14 @@ func layoutPlan(topo *topology.Topology, partitionsOf func(topic string) (int32,
 		}
 	}
 	for _, st := range p.subs {
-		var counts []string
+		var counts, sizedHere []string
 		var n int32
 		differ := false
 		for _, t := range st.Topics {
+			if it, ok := topo.InternalTopics[t]; ok && it.Partitions == topology.PartitionsOfReader {
+				sizedHere = append(sizedHere, t) // takes n, whatever it is
+				continue
+			}
 			c, err := p.topicPartitions(topo, partitionsOf, t)
 			if err != nil {
 				return nil, nil, err
@@ -93,10 +97,13 @@ func layoutPlan(topo *topology.Topology, partitionsOf func(topic string) (int32,
 			return nil, nil, fmt.Errorf("engine: sub-topology %d has no partitions", st.ID)
 		}
 		p.tasks[st.ID] = n
+		for _, t := range sizedHere {
+			p.partitions[t] = n
+		}
 		// Repartition topics this sub-topology writes take its task count.
 		for t, w := range writer {
 			it, ok := topo.InternalTopics[t]
-			if w == st.ID && ok && it.Repartition {
+			if w == st.ID && ok && it.Repartition && it.Partitions != topology.PartitionsOfReader {
 				if it.Partitions <= 0 {
 					p.partitions[t] = n
 				} else {
