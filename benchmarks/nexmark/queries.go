@@ -1,0 +1,75 @@
+package nexmark
+
+import (
+	"context"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+// Query is one Nexmark query: how to build it into a topology, which
+// topics it reads, and how to check what it wrote against the query's
+// reference computed directly from the events.
+type Query struct {
+	Name        string
+	Description string
+	// Inputs are the kinds of events the query reads.
+	Inputs []Kind
+	// Build adds the query to the topology of src, writing its results to
+	// the topic out (which must exist).
+	Build func(src *Sources, out string)
+	// Check reads the topic out of a finished run over events (in the order
+	// they were written) and compares it with the reference results.
+	Check func(ctx context.Context, client broker.Client, out string, events []Event) error
+}
+
+// Queries returns the queries eddy implements, in Nexmark's numbering.
+func Queries() []Query {
+	return []Query{
+		{Name: "q0", Description: "pass-through: every bid read and written again", Inputs: []Kind{KindBid}, Build: Q0, Check: checkQ0},
+		{Name: "q1", Description: "currency conversion: bid prices from dollars to euros", Inputs: []Kind{KindBid}, Build: Q1, Check: checkQ1},
+		{Name: "q2", Description: "selection: bids on every 123rd auction", Inputs: []Kind{KindBid}, Build: Q2, Check: checkQ2},
+	}
+}
+
+// Q0 is Nexmark's pass-through query: every bid is read, decoded, encoded
+// and written to out unchanged, keyed by auction. It measures the cost of
+// the plumbing.
+func Q0(src *Sources, out string) {
+	src.Bids().To(out, serde.Int64, serde.JSON[Bid](), stream.SinkNamed[int64, Bid]("q0-sink"))
+}
+
+// DollarsToEuros converts a price in dollar cents to euro cents at Beam's
+// Nexmark rate of 0.89, rounding down (Flink's SQL version multiplies by
+// 0.908 in floating point).
+func DollarsToEuros(cents int64) int64 { return cents * 89 / 100 }
+
+// Q1 is Nexmark's currency conversion: every bid with its price converted
+// by DollarsToEuros, keyed by auction.
+func Q1(src *Sources, out string) {
+	euros := stream.MapValues(src.Bids(), func(_ int64, b Bid) Bid {
+		b.Price = DollarsToEuros(b.Price)
+		return b
+	}, stream.Serdes(serde.Int64, serde.JSON[Bid]()), stream.As[int64, Bid]("q1-to-euros"))
+	euros.To(out, nil, nil, stream.SinkNamed[int64, Bid]("q1-sink"))
+}
+
+// AuctionSkip is Q2's selectivity: it keeps bids on auctions whose id is a
+// multiple of it (Nexmark's auctionSkip).
+const AuctionSkip = 123
+
+// AuctionPrice is Q2's result: a bid's auction and price.
+type AuctionPrice struct {
+	Auction int64 `json:"auction"`
+	Price   int64 `json:"price"`
+}
+
+// Q2 is Nexmark's selection: the auction and price of bids on auctions
+// whose id is a multiple of AuctionSkip, keyed by auction.
+func Q2(src *Sources, out string) {
+	picked := src.Bids().Filter(func(auction int64, _ Bid) bool { return auction%AuctionSkip == 0 }, stream.Named("q2-select"))
+	prices := stream.MapValues(picked, func(_ int64, b Bid) AuctionPrice { return AuctionPrice{Auction: b.Auction, Price: b.Price} },
+		stream.Serdes(serde.Int64, serde.JSON[AuctionPrice]()), stream.As[int64, AuctionPrice]("q2-project"))
+	prices.To(out, nil, nil, stream.SinkNamed[int64, AuctionPrice]("q2-sink"))
+}
