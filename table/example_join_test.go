@@ -139,3 +139,46 @@ func ExampleOuterJoin() {
 	// nuts -5 true <nil>
 	// screws 0 false <nil>
 }
+
+// Orders point to their product by a foreign key in their value; the join
+// follows it, whichever partitions the two tables have, and follows the
+// product's later changes too.
+func ExampleJoinForeignKey() {
+	type order struct {
+		Product string `json:"product"`
+		Qty     int64  `json:"qty"`
+	}
+	b := stream.NewBuilder("order-lines")
+	orders := table.From(b, "orders", serde.String, serde.JSON[order](), table.Named("orders"))
+	products := table.From(b, "products", serde.String, serde.String, table.Named("products"))
+	lines := table.JoinForeignKey(orders, products, func(o order) string { return o.Product },
+		func(o order, name string) string { return fmt.Sprintf("%d x %s", o.Qty, name) },
+		serde.String, table.Named("order-lines"))
+
+	d, err := streamtest.New(b, streamtest.Partitions("orders", 3), streamtest.Partitions("products", 2))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close()
+	prod := streamtest.Input(d, "products", serde.String, serde.String)
+	ord := streamtest.Input(d, "orders", serde.String, serde.JSON[order]())
+	_ = prod.Pipe("p1", "bolt", t0)
+	_ = ord.Pipe("o1", order{Product: "p1", Qty: 3}, t0.Add(time.Second))
+	_ = ord.Pipe("o2", order{Product: "p2", Qty: 1}, t0.Add(2*time.Second)) // no such product yet
+	show := func() {
+		for _, o := range []string{"o1", "o2"} {
+			v, ok, _ := streamtest.TableValue(d, lines, o)
+			fmt.Printf("%s: %q %v\n", o, v, ok)
+		}
+	}
+	show()
+	_ = prod.Pipe("p1", "hex bolt", t0.Add(3*time.Second))
+	_ = prod.Pipe("p2", "nut", t0.Add(4*time.Second))
+	show()
+	// Output:
+	// o1: "3 x bolt" true
+	// o2: "" false
+	// o1: "3 x hex bolt" true
+	// o2: "1 x nut" true
+}
