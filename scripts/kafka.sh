@@ -13,12 +13,16 @@
 #   EDDY_KAFKA_CACHE            cache root (default <repo>/.cache/kafka)
 #   EDDY_KAFKA_PORT             client listener port on 127.0.0.1 (19092)
 #   EDDY_KAFKA_CONTROLLER_PORT  controller listener port on 127.0.0.1 (19093)
+#   EDDY_KAFKA_SASL_PORT        SASL_PLAINTEXT listener port on 127.0.0.1 (19094)
 #   EDDY_KAFKA_HEAP             JVM heap options (-Xms256m -Xmx768m)
 #   EDDY_KAFKA_START_TIMEOUT    seconds to wait for a started broker (120)
 #
 # Files live in $EDDY_KAFKA_CACHE/<version>: libs/ (the jars), pom.xml (the
 # generated pom fetch resolves), and run/ (server.properties, data/,
-# kafka.pid, kafka.log). `up` on a stopped broker formats run/data anew, so
+# kafka.pid, kafka.log). The SASL_PLAINTEXT listener accepts PLAIN,
+# SCRAM-SHA-256 and SCRAM-SHA-512 for the test user "eddy", password
+# "eddy-secret" (a local test broker: never expose it). `up` on a stopped
+# broker formats run/data anew, so
 # every start is a clean cluster; `up` on a running one only prints its
 # address. fetch, up and down hold a lock, so concurrent callers are safe.
 set -euo pipefail
@@ -33,6 +37,9 @@ LIBS="$CACHE/libs"
 RUN="$CACHE/run"
 PORT="${EDDY_KAFKA_PORT:-19092}"
 CPORT="${EDDY_KAFKA_CONTROLLER_PORT:-19093}"
+SASL_PORT="${EDDY_KAFKA_SASL_PORT:-19094}"
+SASL_USER=eddy
+SASL_PASSWORD=eddy-secret
 HEAP="${EDDY_KAFKA_HEAP:--Xms256m -Xmx768m}"
 START_TIMEOUT="${EDDY_KAFKA_START_TIMEOUT:-120}"
 ADDR="127.0.0.1:$PORT"
@@ -112,7 +119,7 @@ do_fetch() {
 	[[ -f "$LIBS.tmp/kafka_2.13-$VERSION.jar" ]] || die "kafka_2.13-$VERSION.jar missing after mvn"
 	mv "$LIBS.tmp" "$LIBS"
 	touch "$LIBS/.complete"
-	say "fetched $(ls "$LIBS" | wc -l) jars in $((SECONDS - start))s"
+	say "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars in $((SECONDS - start))s"
 }
 
 pid() {
@@ -134,11 +141,15 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$RUN/data
 num.partitions=1
 default.replication.factor=1
@@ -203,8 +214,8 @@ do_up() {
 		return
 	fi
 	do_fetch
-	for p in "$PORT" "$CPORT"; do
-		port_open "$p" && die "port $p on 127.0.0.1 is in use by another process; set EDDY_KAFKA_PORT / EDDY_KAFKA_CONTROLLER_PORT"
+	for p in "$PORT" "$CPORT" "$SASL_PORT"; do
+		port_open "$p" && die "port $p on 127.0.0.1 is in use by another process; set EDDY_KAFKA_PORT / EDDY_KAFKA_CONTROLLER_PORT / EDDY_KAFKA_SASL_PORT"
 	done
 	rm -rf "$RUN"
 	write_config
@@ -212,7 +223,9 @@ do_up() {
 	cluster="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 	# shellcheck disable=SC2046
 	java $(java_opts) -cp "$LIBS/*" kafka.tools.StorageTool format \
-		--cluster-id "$cluster" --config "$RUN/server.properties" >"$RUN/format.log" 2>&1 ||
+		--cluster-id "$cluster" --config "$RUN/server.properties" \
+		--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
+		--add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" >"$RUN/format.log" 2>&1 ||
 		die "formatting $RUN/data failed: $(tail -n 20 "$RUN/format.log")"
 	# shellcheck disable=SC2046
 	# 9>&-: the broker must not inherit (and so hold) the lock.

@@ -68,7 +68,10 @@ func New(cfg Config) (*Client, error) {
 	defer timer.Stop()
 	select {
 	case r := <-done:
-		if r.err != nil {
+		switch {
+		case errors.Is(r.err, sarama.ErrSASLAuthenticationFailed), errors.Is(r.err, ErrSCRAM):
+			return nil, fmt.Errorf("%w: %s as %q at %v: %w", ErrAuthentication, cfg.SASL.Mechanism, cfg.SASL.User, cfg.Brokers, r.err)
+		case r.err != nil:
 			return nil, fmt.Errorf("%w: bootstrap servers %v: %w", ErrUnreachable, cfg.Brokers, r.err)
 		}
 		return &Client{cfg: cfg, sc: r.sc, admin: r.admin, conns: newPool(sconf), prod: newProducer(), log: cfg.Logger}, nil

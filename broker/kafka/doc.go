@@ -44,7 +44,19 @@
 //     member: a simple commit) and OffsetFetch at the group coordinator.
 //
 // Request versions are the newest sarama has for Config.Version, capped by
-// what each broker advertises (ApiVersions).
+// what each broker advertises (ApiVersions). The client keeps metadata for
+// every topic (sarama's full metadata, refreshed every ten minutes): the
+// admin API needs the controller, which only a full metadata request
+// names. Metadata requests never create topics.
+//
+// # Connecting
+//
+// New returns once a bootstrap server has answered a metadata request. An
+// unreachable cluster (refused, silent or unresolvable) fails within
+// Config.ConnectTimeout with ErrUnreachable; refused SASL credentials fail
+// with ErrAuthentication. SASL supports PLAIN and SCRAM-SHA-256/512 (the
+// SCRAM client is this package's own, RFC 5802 and 7677); TLS takes a
+// *tls.Config.
 //
 // # Record batches are re-encoded
 //

@@ -17,6 +17,9 @@ var (
 	// ErrUnreachable is returned by New when no bootstrap server answered
 	// within Config.ConnectTimeout.
 	ErrUnreachable = errors.New("kafka: cluster unreachable")
+	// ErrAuthentication is returned by New when the cluster answered but
+	// refused the SASL credentials.
+	ErrAuthentication = errors.New("kafka: authentication failed")
 	// ErrIncompleteResponse is returned when the cluster answered without
 	// the partition, topic or group that was asked about.
 	ErrIncompleteResponse = errors.New("kafka: response lacks the requested item")
