@@ -22,6 +22,12 @@ type SegmentedOptions struct {
 	// a base store that never expires (a window operator's own metadata).
 	// An error fails the operation that met the key.
 	KeyTime func(key []byte) (ts int64, ok bool, err error)
+	// RangeTimes, if set, bounds the times of the keys in a range: when it
+	// returns ok, every key in [start, end) has a time (none is in the
+	// base store) within [from, to], and Range and ReverseRange read only
+	// the segments holding such times. Scans of one record key's windows
+	// then touch one or two segments instead of all of them.
+	RangeTimes func(start, end []byte) (from, to int64, ok bool)
 	// SegmentInterval is the span of key times one segment holds, in
 	// milliseconds (> 0).
 	SegmentInterval int64

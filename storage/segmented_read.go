@@ -55,9 +55,19 @@ func (s *Segmented) newIterator(start, end []byte, reverse bool) (Iterator, erro
 	if end != nil && bytes.Compare(start, end) >= 0 {
 		return emptyIterator{}, nil
 	}
-	stores := []Store{s.base}
-	segs := []*segment{nil}
-	for _, seg := range s.segs {
+	var stores []Store
+	var segs []*segment
+	from, to, bounded := int64(0), int64(0), false
+	if s.opts.RangeTimes != nil {
+		from, to, bounded = s.opts.RangeTimes(start, end)
+	}
+	if !bounded {
+		stores, segs = append(stores, s.base), append(segs, nil)
+	}
+	for id, seg := range s.segs {
+		if bounded && ((id+1)*s.opts.SegmentInterval-1 < from || id*s.opts.SegmentInterval > to) {
+			continue
+		}
 		stores = append(stores, seg.store)
 		segs = append(segs, seg)
 	}

@@ -56,6 +56,13 @@ func timeKeyOptions(interval, retention int64) SegmentedOptions {
 			}
 			return 0, false, fmt.Errorf("no time in key %q", k)
 		},
+		// Ranges between two timed keys hold keys of those times or between.
+		RangeTimes: func(start, end []byte) (int64, int64, bool) {
+			if len(start) < 9 || len(end) < 9 || start[0] != 't' || end[0] != 't' {
+				return 0, 0, false
+			}
+			return int64(binary.BigEndian.Uint64(start[1:9])), int64(binary.BigEndian.Uint64(end[1:9])), true
+		},
 		SegmentInterval: interval,
 		Retention:       retention,
 		LevelDB:         LevelDBOptions{WriteBufferBytes: 1 << 20},
@@ -301,6 +308,21 @@ func TestSegmentedAgainstModel(t *testing.T) {
 				}
 				if got := reverseScan(t, s, nil, nil); !equalKVs(got, reversed(want)) {
 					t.Fatalf("step %d: reverse scan differs", step)
+				}
+				// A range between two times reads only their segments.
+				a, b := max(0, now-r.Int64N(3*retention)), max(0, now-r.Int64N(retention))
+				lo, hi := timeKey(min(a, b), ""), timeKey(max(a, b), "")
+				var inRange []kv
+				for _, w := range want {
+					if w.k >= string(lo) && w.k < string(hi) {
+						inRange = append(inRange, w)
+					}
+				}
+				if got := scan(t, s, lo, hi); !equalKVs(got, inRange) {
+					t.Fatalf("step %d: scan [%x, %x)\n got %v\nwant %v", step, lo, hi, got, inRange)
+				}
+				if got := reverseScan(t, s, lo, hi); !equalKVs(got, reversed(inRange)) {
+					t.Fatalf("step %d: reverse scan [%x, %x) differs", step, lo, hi)
 				}
 				for _, w := range want {
 					if v, ok := mustGet(t, s, w.k); !ok || v != w.v {

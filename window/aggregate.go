@@ -164,6 +164,7 @@ func declareStore(b *dsl.Builder, store string, c config) {
 	err := b.Topo.AddStore(&topology.StoreSpec{Name: store, Changelog: changelog, InMemory: c.inMemory,
 		Segmented: &storage.SegmentedOptions{
 			KeyTime:         keyTime,
+			RangeTimes:      rangeTimes,
 			SegmentInterval: max(retention/2, minSegmentInterval),
 			Retention:       retention,
 			// Several segments are open at once: small memtables.

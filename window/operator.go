@@ -37,6 +37,15 @@ type operator[K, V, A any] struct {
 
 	time int64  // math.MinInt64 before any record
 	seq  uint64 // arrival number of the last buffered record (sliding)
+	// nextClose is no later than the earliest close time of a window not
+	// yet emitted (EmitFinal), so that time can move without a scan of the
+	// pending entries until one is due; math.MinInt64 when unknown.
+	nextClose int64
+	// emitted is the time of the last scan of the pending entries: every
+	// entry closing by then is gone, and none is created closing before
+	// it (windows are created open), so the next scan starts after it,
+	// past the deleted entries the store still holds as tombstones.
+	emitted int64
 	// idleWall is when (wall clock, Unix ms) the last record arrived, or
 	// the task started; idleTime the operator's time then.
 	idleWall, idleTime int64
@@ -47,7 +56,7 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 	if err != nil {
 		return nil, err
 	}
-	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64}
+	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64, nextClose: math.MinInt64, emitted: math.MinInt64}
 	if cs, ok := tc.(counterSource); ok {
 		o.late = cs.Counter(s.counter)
 	} else {
@@ -154,19 +163,32 @@ func (o *operator[K, V, A]) isClosed(end int64) bool { return o.time >= o.def.cl
 // emitClosed forwards, once, every window whose close time has come, in
 // order of close time.
 func (o *operator[K, V, A]) emitClosed() error {
-	it, err := o.st.Range([]byte{tagPending}, pendingUntil(o.time))
-	if err != nil {
-		return fmt.Errorf("window %s: %w", o.store, err)
+	if o.time < o.nextClose {
+		return nil
 	}
+	// The pending entries are in close-time order: read up to the first
+	// that is not due, which tells when to look again.
 	var due [][]byte
-	for it.Next() {
-		due = append(due, bytes.Clone(it.Key()))
+	next := int64(math.MaxInt64)
+	from := []byte{tagPending}
+	if o.emitted != math.MinInt64 {
+		from = pendingUntil(o.emitted)
 	}
-	err = it.Err()
-	it.Close()
+	err := o.scan(from, []byte{tagPending + 1}, func(k, _ []byte) error {
+		if len(k) < 9 {
+			return fmt.Errorf("%w: %x", errBadStoreKey, k)
+		}
+		if close := readTime(k[1:]); close > o.time {
+			next = close
+			return errStopScan
+		}
+		due = append(due, bytes.Clone(k))
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("window %s: %w", o.store, err)
+		return err
 	}
+	o.nextClose, o.emitted = next, o.time
 	for _, pk := range due {
 		wkey, err := pendingWindowKey(pk)
 		if err != nil {
@@ -284,6 +306,11 @@ func (o *operator[K, V, A]) update(wkey []byte, end int64, r dsl.Record[K, V]) e
 	if !ok {
 		return o.create(wkey, end, r.Timestamp, o.first(r.Key, r.Value))
 	}
+	return o.fold(wkey, old, r)
+}
+
+// fold folds a record into an existing window whose stored value is old.
+func (o *operator[K, V, A]) fold(wkey, old []byte, r dsl.Record[K, V]) error {
 	ts, acc, err := o.decode(old)
 	if err != nil {
 		return err
@@ -294,8 +321,12 @@ func (o *operator[K, V, A]) update(wkey []byte, end int64, r dsl.Record[K, V]) e
 // create stores a new window.
 func (o *operator[K, V, A]) create(wkey []byte, end, ts int64, acc A) error {
 	if o.cfg.emitFinal {
-		if err := o.st.Put(pendingKey(o.def.closeAt(end), wkey), nil); err != nil {
+		close := o.def.closeAt(end)
+		if err := o.st.Put(pendingKey(close, wkey), nil); err != nil {
 			return err
+		}
+		if o.nextClose != math.MinInt64 {
+			o.nextClose = min(o.nextClose, close)
 		}
 	}
 	return o.put(wkey, ts, acc)

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/eddy-streams/eddy/internal/dsl"
+	"github.com/eddy-streams/eddy/storage"
 )
 
 // bufferedRecord is a sliding window's record as kept in the store.
@@ -43,24 +44,23 @@ func (o *operator[K, V, A]) slidingWindows(kb []byte, r dsl.Record[K, V]) (bool,
 	// Existing windows containing t start in [t-d, t]; open ones take the
 	// record.
 	existing := map[int64]bool{}
-	var open [][]byte
+	var open []storage.Mutation // key and current value
 	lo, hi := timeRange(keyPrefix(tagWindow, kb), t-d, t)
-	if err := o.scan(lo, hi, func(k, _ []byte) error {
+	if err := o.scan(lo, hi, func(k, v []byte) error {
 		sw, err := parseWindowKey(k, false)
 		if err != nil {
 			return err
 		}
 		existing[sw.start] = true
 		if !o.isClosed(sw.start + d + 1) {
-			open = append(open, bytes.Clone(k))
+			open = append(open, storage.Mutation{Key: bytes.Clone(k), Value: bytes.Clone(v)})
 		}
 		return nil
 	}); err != nil {
 		return false, err
 	}
-	for _, wkey := range open {
-		sw, _ := parseWindowKey(wkey, false)
-		if err := o.update(wkey, sw.start+d+1, r); err != nil {
+	for _, w := range open {
+		if err := o.fold(w.Key, w.Value, r); err != nil {
 			return false, err
 		}
 	}

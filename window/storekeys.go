@@ -1,6 +1,7 @@
 package window
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -169,4 +170,23 @@ func keyTime(key []byte) (int64, bool, error) {
 		return 0, false, fmt.Errorf("%w: %x", errBadStoreKey, key)
 	}
 	return readTime(key[at+5+n:]), true, nil
+}
+
+// rangeTimes is the segmented store's RangeTimes for window stores: a
+// range of one record key's window or record entries between two times
+// (as timeRange makes them) holds entries of those times only. Anything
+// else (the pending entries, ordered by close time) is unbounded.
+func rangeTimes(start, end []byte) (int64, int64, bool) {
+	if len(start) < 5 || (start[0] != tagWindow && start[0] != tagRecord) {
+		return 0, 0, false
+	}
+	n := 5 + int(binary.BigEndian.Uint32(start[1:5]))
+	if len(start) < n+8 || len(end) < n || !bytes.Equal(start[:n], end[:n]) {
+		return 0, 0, false
+	}
+	from := readTime(start[n:])
+	if len(end) < n+8 {
+		return from, math.MaxInt64, true
+	}
+	return from, readTime(end[n:]), true
 }
