@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# install-test-deps.sh installs the non-Go Kafka clients that the interop tests
-# in internal/interop drive as subprocesses: kcat (librdkafka), Debian's
-# kafka-python for /usr/bin/python3, and kafkajs in a project-local folder.
+# install-test-deps.sh installs what the tests need beyond Go: the non-Go
+# Kafka clients that internal/interop drives as subprocesses — kcat
+# (librdkafka), Debian's kafka-python for /usr/bin/python3, kafkajs in a
+# project-local folder — and a JDK with Maven, which scripts/kafka.sh uses to
+# fetch and run Apache Kafka for broker/kafka's tests.
 #
 # Idempotent: each piece is checked first, so a second run only checks. Meant
 # for a Debian machine where it runs as root (apt-get needs it).
@@ -17,6 +19,8 @@ command -v kcat >/dev/null 2>&1 || apt_packages+=(kcat)
 /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || apt_packages+=(python3-kafka)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 
 if ((${#apt_packages[@]} > 0)); then
 	if [[ $(id -u) -ne 0 ]]; then
