@@ -3,13 +3,17 @@
 //
 // A Store maps byte keys to byte values in byte order, with point reads,
 // range scans (and, through Reverser, backward scans), batched writes and a
-// Flush that makes writes durable on local disk. There are three:
+// Flush that makes writes durable on local disk. There are four:
 //
 //   - LevelDB (OpenLevelDB), the default: a goleveldb directory tuned for
 //     bulk restore, with writes not fsynced one by one;
 //   - Memory (NewMemory), an in-memory B-tree for small state and tests;
 //   - Cached (NewCached), a write-back cache over either, which collapses
-//     repeated updates of a key between commits into one changelog record.
+//     repeated updates of a key between commits into one changelog record;
+//   - Segmented (OpenSegmented, NewSegmentedMemory), for keys that carry a
+//     time (windows): one LevelDB or Memory store per time segment, keys
+//     older than a retention hidden at once and deleted a whole segment at
+//     a time.
 //
 // The package also reads and writes the checkpoint file that records, per
 // changelog partition, how far the local stores contain the changelog.

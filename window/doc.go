@@ -71,13 +71,14 @@
 // cleanup.policy=compact,delete and retention.ms = the store's retention +
 // 1 day, restored like every store at start. The store is a
 // storage.Segmented: entries are keyed by the record key (length-prefixed)
-// then the window's big-endian start, so one key's windows are contiguous
-// and in time order, and spread over time segments of max(retention/2,
-// 1 min), each its own LevelDB; windows older than the retention
-// (Retention, by default what the windows need until they close) are hidden
-// at once and deleted a whole segment at a time. Sliding windows also keep
-// the records of the last maxDiff + grace, from which windows that appear
-// later are built; the grouped stream then needs a value serde.
+// then the window's big-endian start (for sessions, the last record's
+// timestamp, then the start), so one key's windows are contiguous and in
+// time order, and spread over time segments of max(retention/2, 1 min),
+// each its own LevelDB; windows older than the retention (Retention, by
+// default what the windows need until they close) are hidden at once and
+// deleted a whole segment at a time. Sliding windows also keep each record
+// for the retention, to build the windows that appear after it; the
+// grouped stream then needs a value serde.
 //
 // # What it is not
 //
