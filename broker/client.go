@@ -18,7 +18,7 @@ import (
 // travel as encoded RecordBatch v2 bytes (package batch builds and reads
 // them), so neither implementation re-encodes on the hot path.
 //
-// Group membership for task assignment is added with the stream engine.
+// Group membership is an optional extra, GroupCapable.
 type Client interface {
 	// CreateTopics creates topics; a topic that already exists with the
 	// same partition count is not an error.
@@ -42,6 +42,22 @@ type Client interface {
 	CommittedOffsets(ctx context.Context, group string, partitions []TopicPartition) ([]TopicPartitionOffset, error)
 	// Close releases the client (not the broker behind it).
 	Close() error
+}
+
+// GroupCapable is implemented by Clients through which several instances
+// of an application can share its work: the stream engine joins a
+// consumer group named after the application id through the returned
+// requestor, and splits its tasks with the other members. Like
+// database/sql's optional driver interfaces, the engine finds it with a
+// type assertion; a Client without it runs every task in one instance.
+type GroupCapable interface {
+	// GroupRequestor returns a requestor that sends the group APIs
+	// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, and OffsetCommit, so
+	// that offsets are committed in a generation's name) to the group's
+	// coordinator. clientID names the member in the coordinator's view.
+	// Requests may block as long as the protocol lets them (a JoinGroup
+	// up to its rebalance timeout).
+	GroupRequestor(clientID string) kmsg.Requestor
 }
 
 // TopicPartition names a partition.
@@ -70,6 +86,24 @@ func (b *Broker) Embedded() Client { return embedded{b} }
 type embedded struct{ b *Broker }
 
 var _ Client = embedded{}
+
+// SharedEmbedded returns a Client like Embedded that is also GroupCapable:
+// an app using it joins a consumer group named after its application id,
+// so that several instances — engines in this process, or processes
+// reaching this broker over the Kafka protocol — split the app's tasks.
+// An app on Embedded's Client owns every task itself and skips the group
+// (and the coordinator's initial rebalance delay).
+func (b *Broker) SharedEmbedded() Client { return sharedEmbedded{embedded{b}} }
+
+type sharedEmbedded struct{ embedded }
+
+var _ GroupCapable = sharedEmbedded{}
+
+// GroupRequestor answers group requests from the broker's coordinator in
+// process.
+func (s sharedEmbedded) GroupRequestor(clientID string) kmsg.Requestor {
+	return s.b.GroupRequestor(clientID)
+}
 
 func (e embedded) CreateTopics(ctx context.Context, topics ...TopicSpec) error {
 	var errs []error
