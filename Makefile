@@ -47,6 +47,7 @@ bench:
 	$(GO) run ./benchmarks/logbench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/log
 	$(GO) run ./benchmarks/streambench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/stream
 	$(GO) build -o $(BIN)/wirebench ./benchmarks/wirebench && ./$(BIN)/wirebench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/wire
+	$(GO) run ./benchmarks/nexmark/bench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/nexmark
 
 # Long crash loop: kill -9 a writer process $(SOAK_CYCLES) times.
 soak:

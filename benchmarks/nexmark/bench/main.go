@@ -1,0 +1,102 @@
+// Command bench measures eddy on Nexmark: it writes N generated events into
+// an embedded broker first, then runs each query in process over the stored
+// events, one app at a time, and prints the records each read per second,
+// overall and per core (GOMAXPROCS), next to the rate at which the events
+// were generated and written. Each query's output is then checked against
+// its reference computed from the same events (-check=false skips that).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eddy-streams/eddy/benchmarks/nexmark"
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+func main() {
+	dir := flag.String("dir", "./.cache/bench/nexmark", "scratch directory (emptied first)")
+	events := flag.Int64("events", 1_000_000, "events to generate")
+	partitions := flag.Int("partitions", 4, "partitions of each topic")
+	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "stream threads of each query's app")
+	only := flag.String("queries", "", "comma-separated queries to run (default: all)")
+	check := flag.Bool("check", true, "check each query's output against its reference")
+	flag.Parse()
+	if err := run(*dir, *events, int32(*partitions), *threads, *only, *check); err != nil {
+		fmt.Fprintln(os.Stderr, "nexmark bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, events int64, partitions int32, threads int, only string, check bool) error {
+	ctx := context.Background()
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	br, err := broker.Open(broker.Config{Dir: filepath.Join(dir, "broker")})
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	client := br.Embedded()
+
+	g, err := nexmark.New(nexmark.Events(events))
+	if err != nil {
+		return err
+	}
+	w, err := nexmark.NewWriter(ctx, client, partitions)
+	if err != nil {
+		return err
+	}
+	var kept []nexmark.Event
+	start := time.Now()
+	for ev := range g.All() {
+		if check {
+			kept = append(kept, ev)
+		}
+		if err := w.Write(ev); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	in := w.Counts()
+	cores := runtime.GOMAXPROCS(0)
+	fmt.Printf("nexmark: %d events (%d persons, %d auctions, %d bids), %d partitions per topic, generated and written durably in %v (%.0f events/s)\n",
+		in.Total(), in.Persons, in.Auctions, in.Bids, partitions, took.Round(time.Millisecond), float64(in.Total())/took.Seconds())
+	fmt.Printf("each query runs alone in process with %d stream threads, GOMAXPROCS %d\n\n", threads, cores)
+	fmt.Printf("%-4s %-60s %10s %14s %14s  %s\n", "", "", "records", "records/s", "per core", "output")
+
+	for _, q := range nexmark.Queries() {
+		if only != "" && !slices.Contains(strings.Split(only, ","), q.Name) {
+			continue
+		}
+		res, err := nexmark.Run(ctx, q, nexmark.RunConfig{
+			App:   stream.Config{Client: client, StateDir: filepath.Join(dir, "state", q.Name), CommitInterval: time.Second, Threads: threads},
+			Input: in,
+		})
+		if err != nil {
+			return err
+		}
+		verdict := "not checked"
+		if check {
+			if err := q.Check(ctx, client, res.Output, kept); err != nil {
+				return fmt.Errorf("%s: wrong output: %w", q.Name, err)
+			}
+			verdict = "matches the reference"
+		}
+		rate := res.PerSecond()
+		fmt.Printf("%-4s %-60s %10d %14.0f %14.0f  %s\n", q.Name, q.Description, res.Records, rate, rate/float64(cores), verdict)
+	}
+	return nil
+}
