@@ -2,6 +2,7 @@ package table_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eddy-streams/eddy/serde"
@@ -181,4 +182,41 @@ func ExampleJoinForeignKey() {
 	// o2: "" false
 	// o1: "3 x hex bolt" true
 	// o2: "1 x nut" true
+}
+
+// A global table holds every partition of its topic in every task, so a
+// stream joins it on any key it computes, with no repartitioning: here
+// page views look up their country by the visitor's IP prefix.
+func ExampleJoinGlobal() {
+	b := stream.NewBuilder("views-by-country")
+	countries := table.Global(b, "ip-prefixes", serde.String, serde.String, table.Named("countries"))
+	views := stream.From(b, "views", serde.String, serde.String) // user → IP address
+	prefix := func(_ string, ip string) string { return ip[:strings.LastIndex(ip, ".")] }
+	table.LeftJoinGlobal(views, countries, prefix, func(user, ip, country string, found bool) string {
+		if !found {
+			country = "unknown"
+		}
+		return user + " from " + country
+	}, serde.String).To("located-views", nil, nil)
+
+	d, err := streamtest.New(b, streamtest.Partitions("views", 3), streamtest.Partitions("ip-prefixes", 2))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close()
+	ips := streamtest.Input(d, "ip-prefixes", serde.String, serde.String)
+	_ = ips.Pipe("192.0.2", "NL", t0)
+	_ = ips.Pipe("198.51.100", "FR", t0)
+	v := streamtest.Input(d, "views", serde.String, serde.String)
+	_ = v.Pipe("ada", "192.0.2.7", t0.Add(time.Second))
+	_ = v.Pipe("bob", "198.51.100.1", t0.Add(2*time.Second))
+	_ = v.Pipe("cy", "203.0.113.9", t0.Add(3*time.Second))
+	for _, r := range streamtest.Output(d, "located-views", serde.String, serde.String).ReadAll() {
+		fmt.Println(r.Value)
+	}
+	// Output:
+	// ada from NL
+	// bob from FR
+	// cy from unknown
 }

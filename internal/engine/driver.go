@@ -125,6 +125,9 @@ func NewDriver(e *Engine, cfg DriverConfig) (*Driver, error) {
 	e.mu.Lock()
 	e.plan = p
 	e.mu.Unlock()
+	if err := d.openGlobals(); err != nil {
+		return nil, err
+	}
 	if err := d.buildTasks(p); err != nil {
 		d.closeTasks()
 		return nil, err
@@ -236,6 +239,9 @@ func (d *Driver) Pipe(topic string, key, value []byte, ts int64, headers []batch
 	if err := d.usable(); err != nil {
 		return err
 	}
+	if gs := d.globalFor(topic); gs != nil {
+		return d.pipeGlobal(gs, topic, key, value, ts, headers)
+	}
 	sub, ok := d.reader[topic]
 	if !ok {
 		return fmt.Errorf("%w: the topology does not read %s (it reads %s)", ErrNotInput, topic, strings.Join(d.Inputs(), ", "))
@@ -280,6 +286,9 @@ func (d *Driver) send(topic string, p int32, key, value []byte, ts int64, header
 	r := topology.RawRecord{Topic: topic, Partition: p, Offset: d.nextOffset(topic, p), Timestamp: ts,
 		Key: cloneBytes(key), Value: cloneBytes(value), Headers: cloneHeaders(headers)}
 	d.logs[topic] = append(d.logs[topic], r)
+	if gs := d.globalFor(topic); gs != nil {
+		return d.updateGlobal(gs, &r)
+	}
 	if _, ok := d.reader[topic]; ok {
 		d.queue = append(d.queue, r)
 	}
@@ -439,5 +448,6 @@ func (d *Driver) closeTasks() error {
 	for _, t := range d.tasks {
 		errs = append(errs, t.close())
 	}
+	errs = append(errs, d.e.globals.close())
 	return errors.Join(errs...)
 }

@@ -27,6 +27,7 @@ type Engine struct {
 
 	commits    atomic.Int64
 	errorCount atomic.Int64
+	globals    *globals // the global stores, once bootstrapped; nil if none
 	commitNow  sync.Map // *worker → struct{}: commit at the next chance
 	counters   sync.Map // name → *atomic.Int64, see Counter
 	ready      chan struct{}
@@ -69,9 +70,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.plan = p
 	e.mu.Unlock()
+	g, err := e.startGlobals(ctx)
+	if err != nil {
+		return err
+	}
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	waitGlobals := g.start(wctx, cancel)
 	// Producers outlive the workers' context: the final commit appends
 	// after it is cancelled.
 	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -99,7 +105,7 @@ func (e *Engine) Run(ctx context.Context) error {
 					err = errors.Join(err, t.close())
 				}
 			}
-			return err
+			return errors.Join(err, waitGlobals(), g.close())
 		}
 		w.tasks = append(w.tasks, t)
 		e.mu.Lock()
@@ -137,6 +143,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			all = append(all, t.close())
 		}
 	}
+	all = append(all, waitGlobals(), g.close())
 	return errors.Join(all...)
 }
 

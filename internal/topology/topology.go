@@ -71,7 +71,9 @@ type Topology struct {
 	Nodes          []*Node
 	Stores         map[string]*StoreSpec
 	InternalTopics map[string]*InternalTopic
-	names          map[string]bool
+	// Globals are the global stores (AddGlobal), read by every task.
+	Globals map[string]*GlobalStore
+	names   map[string]bool
 }
 
 // New returns an empty topology.
