@@ -34,6 +34,27 @@ type Config struct {
 	// DeadLetterTo(topic).
 	OnDeserializationError ErrorPolicy
 	OnProcessingError      ErrorPolicy
+	// ApplicationServer is this instance's endpoint for interactive
+	// queries, host:port (application.server). With a client that supports
+	// group membership, instances share theirs, so that any instance can
+	// tell which one holds a key.
+	ApplicationServer string
+	// StandbyReplicas is num.standby.replicas (default 0): how many other
+	// instances keep a warm copy of each stateful task's stores, tailing
+	// its changelog, so that a task moving to one of them after a failure
+	// replays only a short tail.
+	StandbyReplicas int
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune group
+	// membership (session.timeout.ms, heartbeat.interval.ms,
+	// max.poll.interval.ms; defaults 45 s, 3 s, 5 min): an instance that
+	// stops heartbeating loses its tasks to the others after
+	// SessionTimeout. They apply to clients that support membership
+	// (broker.GroupCapable: a Kafka cluster's, or the embedded broker's
+	// SharedEmbedded), with which several instances of an app split its
+	// tasks; with any other client one instance runs every task.
+	SessionTimeout    time.Duration
+	HeartbeatInterval time.Duration
+	RebalanceTimeout  time.Duration
 	// Logger receives the app's messages (default: discarded).
 	Logger *slog.Logger
 	// Now is the wall clock, for tests (default time.Now).
@@ -74,6 +95,8 @@ func NewApp(b *Builder, cfg Config) (*App, error) {
 		CommitInterval: cfg.CommitInterval, Threads: cfg.Threads, CacheMaxBytes: cfg.CacheMaxBytes,
 		InMemoryStores: cfg.InMemoryStores, OnDeserializeError: cfg.OnDeserializationError.p,
 		OnProcessingError: cfg.OnProcessingError.p, Logger: cfg.Logger, Now: cfg.Now,
+		ApplicationServer: cfg.ApplicationServer, StandbyReplicas: cfg.StandbyReplicas,
+		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval, RebalanceTimeout: cfg.RebalanceTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stream: app %s: %w", b.b.AppID, err)

@@ -57,6 +57,23 @@ type Config struct {
 	FetchMaxBytes int
 	// PollWait is how long a fetch waits for data (default 100 ms).
 	PollWait time.Duration
+	// ApplicationServer is this instance's endpoint for interactive
+	// queries, host:port (Kafka Streams' application.server). Instances in
+	// a group tell each other theirs, so that any of them can say which
+	// one holds a key (Engine.StoreOwner).
+	ApplicationServer string
+	// StandbyReplicas is num.standby.replicas: how many other instances
+	// keep a warm copy of each stateful task's stores, so that the task
+	// restores only a short tail when it moves to one of them (default 0).
+	StandbyReplicas int
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the
+	// group membership of clients that support it (broker.GroupCapable):
+	// how long a silent instance keeps its tasks, how often it says it is
+	// alive, and how long a rebalance waits for the others to rejoin
+	// (defaults 45 s, 3 s and 5 min, Kafka Streams').
+	SessionTimeout    time.Duration
+	HeartbeatInterval time.Duration
+	RebalanceTimeout  time.Duration
 	// Logger, Now: logging and the wall clock (fakes in tests).
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -76,6 +93,10 @@ func (c *Config) validate() error {
 	case c.OnDeserializeError.Kind == DeadLetter && c.OnDeserializeError.Topic == "",
 		c.OnProcessingError.Kind == DeadLetter && c.OnProcessingError.Topic == "":
 		return fmt.Errorf("%w: a dead-letter policy needs a topic", ErrConfig)
+	case c.StandbyReplicas < 0:
+		return fmt.Errorf("%w: %d standby replicas", ErrConfig, c.StandbyReplicas)
+	case c.SessionTimeout < 0, c.HeartbeatInterval < 0, c.RebalanceTimeout < 0:
+		return fmt.Errorf("%w: negative group timeout", ErrConfig)
 	}
 	if c.CommitInterval <= 0 {
 		c.CommitInterval = 30 * time.Second

@@ -13,8 +13,10 @@ import (
 	"github.com/eddy-streams/eddy/storage"
 )
 
-// Engine runs one topology in this process. Until multi-instance
-// assignment arrives it owns every task.
+// Engine runs one topology in this process. With a client that supports
+// group membership (broker.GroupCapable) it runs the tasks the
+// application's consumer group assigns it, alongside other instances;
+// otherwise it runs every task.
 type Engine struct {
 	cfg  Config
 	topo *topology.Topology
@@ -31,6 +33,10 @@ type Engine struct {
 	commitNow  sync.Map // *worker → struct{}: commit at the next chance
 	counters   sync.Map // name → *atomic.Int64, see Counter
 	ready      chan struct{}
+
+	// group is this instance's group membership, set (under mu) before
+	// the workers start when the client is broker.GroupCapable.
+	group *membership
 }
 
 // New checks the configuration; Run does the work.
@@ -75,117 +81,71 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	waitGlobals := g.start(wctx, cancel)
-	// Producers outlive the workers' context: the final commit appends
-	// after it is cancelled.
-	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer pcancel()
-	workers := make([]*worker, e.cfg.Threads)
-	for i := range workers {
-		workers[i] = &worker{e: e, ctx: wctx, notify: make(chan struct{}, 1)}
-		workers[i].producer = newProducer(pctx, e.cfg.Client, e.partitions)
-	}
-	ids := p.taskIDs()
-	storeCount := 0
-	for _, st := range p.subs {
-		storeCount += len(st.Stores) * int(p.tasks[st.ID])
-	}
-	perStore := e.cfg.CacheMaxBytes / max(storeCount, 1)
-	var fetchers sync.WaitGroup
-	for i, id := range ids {
-		w := workers[i%len(workers)]
-		t, err := e.newTask(id, w, perStore)
-		if err != nil {
-			cancel()
-			fetchers.Wait()
-			for _, w := range workers {
-				for _, t := range w.tasks {
-					err = errors.Join(err, t.close())
-				}
-			}
-			return errors.Join(err, waitGlobals(), g.close())
+	r := e.newRuntime(ctx)
+	waitGlobals := g.start(r.ctx, r.cancel)
+	if gc, ok := e.cfg.Client.(broker.GroupCapable); ok {
+		m, merr := e.newMembership(gc)
+		if merr != nil {
+			err = errors.Join(merr, r.shutdown())
+		} else {
+			e.mu.Lock()
+			e.group = m
+			e.mu.Unlock()
+			err = r.runGroup(m)
 		}
-		w.tasks = append(w.tasks, t)
-		e.mu.Lock()
-		e.tasks[id] = t
-		e.mu.Unlock()
-		for _, in := range t.inputs {
-			fetchers.Add(1)
-			go func() {
-				defer fetchers.Done()
-				fetch(wctx, e.cfg.Client, in, in.next, e.cfg.FetchMaxBytes, e.cfg.PollWait, w.notify,
-					func(msg string, args ...any) { e.cfg.Logger.Warn(msg, args...) })
-			}()
-		}
+	} else {
+		err = r.runAll()
 	}
-	close(e.ready)
-	errs := make(chan error, len(workers))
-	for _, w := range workers {
-		go func() {
-			err := w.run()
-			if err != nil {
-				cancel() // one failing worker stops the app
-			}
-			errs <- err
-		}()
-	}
-	var all []error
-	for range workers {
-		all = append(all, <-errs)
-	}
-	cancel()
-	fetchers.Wait()
-	for _, w := range workers {
-		w.producer.close()
-		for _, t := range w.tasks {
-			all = append(all, t.close())
-		}
-	}
-	all = append(all, waitGlobals(), g.close())
-	return errors.Join(all...)
+	return errors.Join(err, waitGlobals(), g.close())
 }
 
-// newTask builds a task, restoring its stores and finding where its
-// inputs resume.
-func (e *Engine) newTask(id topology.TaskID, w *worker, perStoreCache int) (*task, error) {
+// newTask builds a task on worker w, restoring its stores from their
+// changelogs (within ctx) and finding where its inputs resume.
+func (e *Engine) newTask(ctx context.Context, id topology.TaskID, w *worker, perStoreCache int) (*task, error) {
 	sub := e.plan.subs[id.Subtopology]
 	t := e.makeTask(id, w.producer)
 	t.w = w
 	cp, err := t.openStores(sub, perStoreCache)
 	if err == nil {
-		err = t.restore(cp)
+		err = t.restore(ctx, cp)
 	}
 	if err == nil {
-		err = t.buildSources(sub)
+		err = e.startTask(ctx, t)
 	}
 	if err != nil {
 		t.close()
 		return nil, err
 	}
+	return t, nil
+}
+
+// startTask builds a restored task's processors and positions its inputs
+// at the group's committed offsets (the earliest where none is).
+func (e *Engine) startTask(ctx context.Context, t *task) error {
+	sub := e.plan.subs[t.id.Subtopology]
+	if err := t.buildSources(sub); err != nil {
+		return err
+	}
 	topics := append([]string(nil), sub.Topics...)
 	sort.Strings(topics)
 	var tps []broker.TopicPartition
 	for _, topic := range topics {
-		tps = append(tps, broker.TopicPartition{Topic: topic, Partition: id.Partition})
+		tps = append(tps, broker.TopicPartition{Topic: topic, Partition: t.id.Partition})
 	}
-	committed, err := e.cfg.Client.CommittedOffsets(w.ctx, e.cfg.AppID, tps)
+	committed, err := e.cfg.Client.CommittedOffsets(ctx, e.cfg.AppID, tps)
 	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("engine: task %s: committed offsets: %w", id, err)
+		return fmt.Errorf("engine: task %s: committed offsets: %w", t.id, err)
 	}
 	for _, c := range committed {
 		start := c.Offset
 		if start < 0 {
-			if start, err = e.cfg.Client.ListOffset(w.ctx, c.Topic, c.Partition, broker.Earliest); err != nil {
-				t.close()
-				return nil, fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", id, c.Topic, c.Partition, err)
+			if start, err = e.cfg.Client.ListOffset(ctx, c.Topic, c.Partition, broker.Earliest); err != nil {
+				return fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", t.id, c.Topic, c.Partition, err)
 			}
 		}
 		t.inputs = append(t.inputs, &input{topic: c.Topic, partition: c.Partition, chunks: make(chan []byte, 4), next: start, committed: c.Offset})
 	}
-	return t, nil
+	return nil
 }
 
 // close runs the task's OnClose functions, then closes its stores. After a
@@ -251,17 +211,19 @@ var ErrNotReady = errors.New("engine: not running yet")
 // interactive queries (reads only; they see cached, uncommitted updates).
 func (e *Engine) Store(name string, partition int32) (storage.Store, error) {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	if e.plan == nil {
+		e.mu.RUnlock()
 		return nil, ErrNotReady
 	}
 	sub, ok := e.plan.storeSub[name]
 	if !ok {
+		e.mu.RUnlock()
 		return nil, fmt.Errorf("engine: no store %q", name)
 	}
 	t := e.tasks[topology.TaskID{Subtopology: sub, Partition: partition}]
+	e.mu.RUnlock()
 	if t == nil {
-		return nil, fmt.Errorf("%w: store %s partition %d", ErrNotReady, name, partition)
+		return nil, e.missingTask(name, partition)
 	}
 	return t.byName[name].cached, nil
 }

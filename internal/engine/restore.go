@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/eddy-streams/eddy/broker"
@@ -15,7 +16,7 @@ const restoreBatch = 10000
 // changelog. A checkpoint says how far the local store already is; without
 // one the local store may hold writes its changelog lacks, so it is wiped
 // and the whole changelog is replayed.
-func (t *task) restore(cp map[string]int64) error {
+func (t *task) restore(ctx context.Context, cp map[string]int64) error {
 	for _, s := range t.stores {
 		if s.changelog == "" {
 			continue
@@ -24,7 +25,7 @@ func (t *task) restore(cp map[string]int64) error {
 		if !ok || s.inMemory {
 			from = broker.Earliest
 		}
-		n, end, err := t.replay(s, from)
+		n, end, err := t.replay(ctx, s, from)
 		if err != nil {
 			return err
 		}
@@ -37,8 +38,7 @@ func (t *task) restore(cp map[string]int64) error {
 // replay applies the changelog from offset from (or the earliest) to its
 // current end to the store's local state, bypassing the cache so nothing is
 // sent again. It returns how many records it applied and the end offset.
-func (t *task) replay(s *taskStore, from int64) (int64, int64, error) {
-	ctx := t.w.ctx
+func (t *task) replay(ctx context.Context, s *taskStore, from int64) (int64, int64, error) {
 	c := t.e.cfg.Client
 	p := t.id.Partition
 	end, err := c.ListOffset(ctx, s.changelog, p, broker.Latest)

@@ -25,6 +25,12 @@ type worker struct {
 	producer   *producer
 	notify     chan struct{}
 	nextCommit time.Time
+	// ctl carries work the runtime runs on this goroutine between rounds:
+	// adding a task, or parking for a rebalance (which hands w.tasks to
+	// the runtime until it releases the worker).
+	ctl chan func()
+	// done is closed when run has returned.
+	done chan struct{}
 }
 
 // ProcessingError names the record whose processing failed.
@@ -47,8 +53,9 @@ func (w *worker) run() error {
 	w.nextCommit = w.e.cfg.Now().Add(w.e.cfg.CommitInterval)
 	for {
 		if w.ctx.Err() != nil {
-			return w.commit()
+			return w.commitUnlessFenced()
 		}
+		w.control()
 		processed := 0
 		for _, t := range w.tasks {
 			n, err := w.processTask(t)
@@ -60,19 +67,48 @@ func (w *worker) run() error {
 				return err
 			}
 		}
-		if !w.e.cfg.Now().Before(w.nextCommit) || w.e.commitRequested(w) {
-			if err := w.commit(); err != nil {
+		// When the group's generation has ended the runtime commits
+		// (or finds the tasks lost) before rejoining.
+		if (!w.e.cfg.Now().Before(w.nextCommit) || w.e.commitRequested(w)) && !w.e.generationOver() {
+			if err := w.commitUnlessFenced(); err != nil {
 				return err
 			}
 		}
 		if processed == 0 {
 			select {
 			case <-w.notify:
+			case fn := <-w.ctl:
+				fn()
 			case <-w.ctx.Done():
 			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}
+}
+
+// control runs the work the runtime queued for this worker.
+func (w *worker) control() {
+	for {
+		select {
+		case fn := <-w.ctl:
+			fn()
+		default:
+			return
+		}
+	}
+}
+
+// commitUnlessFenced commits; a commit the group refused because this
+// instance's generation is over is not the app's failure: the runtime
+// learns of the rebalance from the group and deals with the tasks, and
+// their records since the last commit are processed again (at least once).
+func (w *worker) commitUnlessFenced() error {
+	err := w.commit()
+	if errors.Is(err, errFenced) {
+		w.e.cfg.Logger.Warn("offset commit refused: the group's generation moved on", "err", err)
+		return nil
+	}
+	return err
 }
 
 // processTask processes up to recordsPerRound buffered records of a task,
@@ -170,6 +206,12 @@ func callSafely(f func() error) (err error) {
 // input offsets → make stores durable and write checkpoints.
 func (w *worker) commit() error {
 	w.nextCommit = w.e.cfg.Now().Add(w.e.cfg.CommitInterval)
+	// In a group, first make sure this instance is still a member: once
+	// the group has gone on without it, others may run its tasks, and
+	// flushing the caches would write to their changelogs.
+	if g := w.e.group; g != nil && g.fenced(context.Background()) {
+		return fmt.Errorf("%w: the coordinator no longer counts this instance in the group; its tasks' state is not flushed", errFenced)
+	}
 	for _, t := range w.tasks {
 		for _, s := range t.stores {
 			// Table operators run inside the flush (they forward cached
@@ -194,7 +236,7 @@ func (w *worker) commit() error {
 	}
 	if len(offsets) > 0 {
 		// Not w.ctx: the final commit runs after it is cancelled.
-		if err := w.e.cfg.Client.CommitOffsets(context.Background(), w.e.cfg.AppID, offsets); err != nil {
+		if err := w.e.commitOffsets(context.Background(), offsets); err != nil {
 			return fmt.Errorf("engine: commit offsets: %w", err)
 		}
 		for _, in := range moved {
@@ -207,7 +249,9 @@ func (w *worker) commit() error {
 		}
 		for _, s := range t.stores {
 			if s.changelog != "" {
-				if last := w.producer.lastOffset(s.changelog, t.id.Partition); last >= 0 {
+				// The producer may remember appends from before the task
+				// last moved here; its restore is past those.
+				if last := w.producer.lastOffset(s.changelog, t.id.Partition); last >= s.checkpoint {
 					s.checkpoint = last + 1
 				}
 			}
