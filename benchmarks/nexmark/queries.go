@@ -1,9 +1,8 @@
 package nexmark
 
 import (
-	"context"
+	"time"
 
-	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 )
@@ -18,25 +17,43 @@ type Query struct {
 	Inputs []Kind
 	// Build adds the query to the topology of src, writing its results to
 	// the topic out (which must exist).
-	Build func(src *Sources, out string)
-	// Check reads the topic out of a finished run over events (in the order
-	// they were written) and compares it with the reference results.
-	Check func(ctx context.Context, client broker.Client, out string, events []Event) error
+	Build func(src *Sources, out string, p Params)
+	// Check compares the records the query wrote (in the order it wrote
+	// them within each partition) with its reference over events (in the
+	// order they were written to the topics). Windowed queries expect
+	// every window to have closed.
+	Check func(out []Output, events []Event, p Params) error
+}
+
+// Params are the knobs of the windowed queries.
+type Params struct {
+	// Grace is how long after a window's end its records may still arrive
+	// (window.TimeWindows.Grace). Generator.MaxLateness is enough when the
+	// events are processed in the order they were generated; processing
+	// several partitions, or repartitioned records, can reorder them
+	// further.
+	Grace time.Duration
 }
 
 // Queries returns the queries eddy implements, in Nexmark's numbering.
 func Queries() []Query {
+	bids, both := []Kind{KindBid}, []Kind{KindAuction, KindBid}
 	return []Query{
-		{Name: "q0", Description: "pass-through: every bid read and written again", Inputs: []Kind{KindBid}, Build: Q0, Check: checkQ0},
-		{Name: "q1", Description: "currency conversion: bid prices from dollars to euros", Inputs: []Kind{KindBid}, Build: Q1, Check: checkQ1},
-		{Name: "q2", Description: "selection: bids on every 123rd auction", Inputs: []Kind{KindBid}, Build: Q2, Check: checkQ2},
+		{Name: "q0", Description: "pass-through: every bid read and written again", Inputs: bids, Build: Q0, Check: checkQ0},
+		{Name: "q1", Description: "currency conversion: bid prices in euros", Inputs: bids, Build: Q1, Check: checkQ1},
+		{Name: "q2", Description: "selection: bids on every 123rd auction", Inputs: bids, Build: Q2, Check: checkQ2},
+		{Name: "q3", Description: "local item suggestion: category-10 auctions by OR/ID/CA sellers", Inputs: []Kind{KindPerson, KindAuction}, Build: Q3, Check: checkQ3},
+		{Name: "q4", Description: "average winning price per category", Inputs: both, Build: Q4, Check: checkQ4},
+		{Name: "q5", Description: "hot items: most-bid auctions per 10 s window every 2 s", Inputs: bids, Build: Q5, Check: checkQ5},
+		{Name: "q7", Description: "highest bid per 10 s window", Inputs: bids, Build: Q7, Check: checkQ7},
+		{Name: "q8", Description: "new users: persons who opened an auction in the 10 s they joined", Inputs: []Kind{KindPerson, KindAuction}, Build: Q8, Check: checkQ8},
 	}
 }
 
 // Q0 is Nexmark's pass-through query: every bid is read, decoded, encoded
 // and written to out unchanged, keyed by auction. It measures the cost of
 // the plumbing.
-func Q0(src *Sources, out string) {
+func Q0(src *Sources, out string, _ Params) {
 	src.Bids().To(out, serde.Int64, serde.JSON[Bid](), stream.SinkNamed[int64, Bid]("q0-sink"))
 }
 
@@ -47,7 +64,7 @@ func DollarsToEuros(cents int64) int64 { return cents * 89 / 100 }
 
 // Q1 is Nexmark's currency conversion: every bid with its price converted
 // by DollarsToEuros, keyed by auction.
-func Q1(src *Sources, out string) {
+func Q1(src *Sources, out string, _ Params) {
 	euros := stream.MapValues(src.Bids(), func(_ int64, b Bid) Bid {
 		b.Price = DollarsToEuros(b.Price)
 		return b
@@ -67,7 +84,7 @@ type AuctionPrice struct {
 
 // Q2 is Nexmark's selection: the auction and price of bids on auctions
 // whose id is a multiple of AuctionSkip, keyed by auction.
-func Q2(src *Sources, out string) {
+func Q2(src *Sources, out string, _ Params) {
 	picked := src.Bids().Filter(func(auction int64, _ Bid) bool { return auction%AuctionSkip == 0 }, stream.Named("q2-select"))
 	prices := stream.MapValues(picked, func(_ int64, b Bid) AuctionPrice { return AuctionPrice{Auction: b.Auction, Price: b.Price} },
 		stream.Serdes(serde.Int64, serde.JSON[AuctionPrice]()), stream.As[int64, AuctionPrice]("q2-project"))

@@ -5,44 +5,66 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/stream"
 )
 
 // RunConfig configures Run.
 type RunConfig struct {
 	// App configures the query's app; Client is required, and StateDir
-	// unless InMemoryStores.
+	// unless InMemoryStores. Run replaces Now with a clock it can move.
 	App stream.Config
 	// AppID is the app's id (default "nexmark-<query>").
 	AppID string
 	// Output is the topic the query writes (default "<query>-out"); Run
 	// creates it with as many partitions as the bid topic has.
 	Output string
-	// Input is what the Nexmark topics hold: Run returns once the query
-	// has read every event of the kinds it uses.
+	// Input is what the Nexmark topics hold: Run waits until the query has
+	// read every event of the kinds it uses.
 	Input Counts
+	// Params are the windowed queries' parameters.
+	Params Params
 }
 
 // Result is a finished run.
 type Result struct {
 	// Records is how many input records the query read.
 	Records int64
-	// Elapsed is the time from the first record read to the last.
+	// Elapsed is the time from the first record read until every stage
+	// of the query had processed everything (see Run).
 	Elapsed time.Duration
 	// Output is the topic the query wrote.
 	Output string
+	// LateRecords is how many records arrived after their window closed
+	// and were left out (window.LateRecords, over the query's windows).
+	LateRecords int64
 }
 
 // PerSecond is Records over Elapsed.
 func (r Result) PerSecond() float64 { return float64(r.Records) / r.Elapsed.Seconds() }
 
 // Run runs query q as an app over the events already in the Nexmark topics
-// until it has read all of the kinds it uses, then stops it cleanly (its
-// final commit flushes every output) and returns.
+// until every stage has processed all of them, then stops it cleanly and
+// returns.
+//
+// Once the sources have read all input, Run moves the app's wall clock
+// ahead by a commit interval at a time, which makes the app commit: when
+// every topic the app reads — inputs and its own repartition topics — is
+// committed up to its end, three times in a row with commits of every
+// worker and nothing new written in between, all stages are done, and
+// Elapsed ends. Then Run moves the clock
+// an hour ahead, so that the windows still open close as on an idle
+// partition (window.CloseIdleAfter) and send their results on, and waits
+// in the same way for those to be processed. Moving the clock a commit
+// interval at a time counts as idle time too: a window operator that has
+// seen no record for a second of it extrapolates its time, closing windows
+// that end more than its grace period before, which only matters when
+// records are later than that.
 func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	if rc.AppID == "" {
 		rc.AppID = "nexmark-" + q.Name
@@ -54,17 +76,23 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	if client == nil {
 		return Result{}, fmt.Errorf("nexmark: run %s: no client", q.Name)
 	}
-	var want int64
-	for _, k := range q.Inputs {
-		want += map[Kind]int64{KindPerson: rc.Input.Persons, KindAuction: rc.Input.Auctions, KindBid: rc.Input.Bids}[k]
-	}
+	fail := func(err error) (Result, error) { return Result{}, fmt.Errorf("nexmark: run %s: %w", q.Name, err) }
+	want := rc.Input.of(q.Inputs)
 	parts, err := client.Partitions(ctx, BidTopic)
 	if err != nil {
-		return Result{}, fmt.Errorf("nexmark: run %s: %w", q.Name, err)
+		return fail(err)
 	}
 	if err := client.CreateTopics(ctx, broker.TopicSpec{Name: rc.Output, Partitions: parts}); err != nil {
-		return Result{}, fmt.Errorf("nexmark: run %s: create %s: %w", q.Name, rc.Output, err)
+		return fail(fmt.Errorf("create %s: %w", rc.Output, err))
 	}
+	if rc.App.CommitInterval <= 0 {
+		rc.App.CommitInterval = time.Second
+	}
+	clk := &movableClock{now: rc.App.Now}
+	if clk.now == nil {
+		clk.now = time.Now
+	}
+	rc.App.Now = clk.Now
 
 	var seen, first atomic.Int64
 	b := stream.NewBuilder(rc.AppID)
@@ -73,34 +101,171 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 			first.Store(time.Now().UnixNano())
 		}
 	}))
-	q.Build(src, rc.Output)
+	q.Build(src, rc.Output, rc.Params)
 	app, err := stream.NewApp(b, rc.App)
 	if err != nil {
-		return Result{}, fmt.Errorf("nexmark: run %s: %w", q.Name, err)
+		return fail(err)
 	}
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- app.Run(rctx) }()
+	stopped := func(err error) error {
+		if err == nil {
+			err = errors.New("it stopped")
+		}
+		return fmt.Errorf("the app stopped after reading %d of %d records: %w", seen.Load(), want, err)
+	}
+
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	for seen.Load() < want {
 		select {
 		case err := <-done:
-			if err == nil {
-				err = errors.New("it stopped")
-			}
-			return Result{}, fmt.Errorf("nexmark: run %s: read %d of %d records: %w", q.Name, seen.Load(), want, err)
+			return fail(stopped(err))
 		case <-tick.C:
 		}
 	}
+	// Every stage has processed everything, except what closing the last
+	// windows will send on, which moving the clock an hour ahead does.
+	d := drain{client: client, group: rc.AppID, topics: consumedTopics(b)}
+	if err := d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done); err != nil {
+		return fail(stopped(err))
+	}
+	elapsed := time.Since(time.Unix(0, first.Load()))
+	clk.advance(time.Hour)
+	if err := d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done); err != nil {
+		return fail(stopped(err))
+	}
 	res := Result{Records: want, Output: rc.Output}
 	if want > 0 {
-		res.Elapsed = time.Since(time.Unix(0, first.Load()))
+		res.Elapsed = elapsed
+	}
+	for name, n := range app.Internal().Counters() {
+		if strings.HasSuffix(name, ".late-records") {
+			res.LateRecords += n
+		}
 	}
 	stop()
 	if err := <-done; err != nil {
-		return Result{}, fmt.Errorf("nexmark: run %s: %w", q.Name, err)
+		return fail(err)
 	}
 	return res, nil
+}
+
+// of returns how many events of the given kinds c counts.
+func (c Counts) of(kinds []Kind) int64 {
+	var n int64
+	for _, k := range kinds {
+		n += map[Kind]int64{KindPerson: c.Persons, KindAuction: c.Auctions, KindBid: c.Bids}[k]
+	}
+	return n
+}
+
+// movableClock is a wall clock that Run can move ahead.
+type movableClock struct {
+	now    func() time.Time
+	offset atomic.Int64
+}
+
+func (c *movableClock) Now() time.Time           { return c.now().Add(time.Duration(c.offset.Load())) }
+func (c *movableClock) advance(by time.Duration) { c.offset.Add(int64(by)) }
+
+// consumedTopics lists the topics a topology reads: its inputs and the
+// internal topics between its sub-topologies.
+func consumedTopics(b *stream.Builder) []string {
+	var topics []string
+	for _, n := range b.Internal().Topo.Nodes {
+		if n.Kind == topology.Source {
+			topics = append(topics, n.Topics...)
+		}
+	}
+	slices.Sort(topics)
+	return slices.Compact(topics)
+}
+
+// drain tells whether an app has consumed and committed everything.
+type drain struct {
+	client broker.Client
+	group  string
+	topics []string
+	last   []int64 // end offsets at the previous check
+}
+
+// settle moves the clock on by step at a time, which makes every worker
+// commit, until check has succeeded three times in a row with every worker
+// having committed in between: the second of those commits started after
+// the previous check, so whatever a punctuation emitted or a cache held
+// before it was written and, if the check still holds, consumed.
+func (d *drain) settle(ctx context.Context, clk *movableClock, step time.Duration, app *stream.App, workers int, stopped <-chan error) error {
+	// A worker commits once per step, or twice if it was committing when
+	// the clock moved: 2w-1 commits cannot all come from w-1 workers.
+	need := int64(2*max(workers, 1) - 1)
+	for settled := 0; settled < 3; {
+		base := app.Stats().Commits
+		for app.Stats().Commits-base < need {
+			clk.advance(step)
+			select {
+			case err := <-stopped:
+				return err
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		ok, err := d.check(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			settled++
+		} else {
+			settled = 0
+		}
+	}
+	return nil
+}
+
+// check reports whether every partition of the topics is committed up to
+// its end, and the ends have not moved since the previous check.
+func (d *drain) check(ctx context.Context) (bool, error) {
+	var tps []broker.TopicPartition
+	for _, t := range d.topics {
+		n, err := d.client.Partitions(ctx, t)
+		if err != nil {
+			return false, err
+		}
+		for p := range n {
+			tps = append(tps, broker.TopicPartition{Topic: t, Partition: p})
+		}
+	}
+	ends := make([]int64, len(tps))
+	for i, tp := range tps {
+		end, err := d.client.ListOffset(ctx, tp.Topic, tp.Partition, broker.Latest)
+		if err != nil {
+			return false, err
+		}
+		ends[i] = end
+	}
+	committed, err := d.client.CommittedOffsets(ctx, d.group, tps)
+	if err != nil {
+		return false, err
+	}
+	same := slices.Equal(ends, d.last)
+	d.last = ends
+	for i, c := range committed {
+		if c.Offset < ends[i] {
+			if c.Offset >= 0 {
+				return false, nil
+			}
+			start, err := d.client.ListOffset(ctx, tps[i].Topic, tps[i].Partition, broker.Earliest)
+			if err != nil {
+				return false, err
+			}
+			if start < ends[i] {
+				return false, nil // never committed, and not empty
+			}
+		}
+	}
+	return same, nil
 }

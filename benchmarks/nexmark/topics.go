@@ -202,3 +202,17 @@ func ReadTopic[K, V any](ctx context.Context, client broker.Client, topic string
 	}
 	return out, nil
 }
+
+// ReadOutput reads a query's output topic (int64 keys, JSON values or
+// tombstones) up to its current end.
+func ReadOutput(ctx context.Context, client broker.Client, topic string) ([]Output, error) {
+	recs, err := ReadTopic(ctx, client, topic, serde.Int64, serde.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Output, len(recs))
+	for i, r := range recs {
+		out[i] = Output(r)
+	}
+	return out, nil
+}
