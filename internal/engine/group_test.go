@@ -482,18 +482,24 @@ func TestGroupRepartitionedCounts(t *testing.T) {
 	produce(t, b, 1, 200, truth)
 	check([]*stream.App{a, bApp}, counts)
 	c, _, cDone, cStop := start("c")
+	// Both sub-topologies are spread: 6 tasks each, 12 over 3 instances.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ga, _ := a.Internal().Assignment()
+		balanced := len(ga.Instances) == 3
+		for _, in := range ga.Instances {
+			balanced = balanced && len(in.Active) == 4
+		}
+		if balanced {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a sees %+v", ga.Instances)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	produce(t, b, 2, 200, truth)
 	check([]*stream.App{a, bApp, c}, counts)
-	ga, _ := a.Internal().Assignment()
-	if len(ga.Instances) != 3 {
-		t.Fatalf("a sees %d instances", len(ga.Instances))
-	}
-	// Both sub-topologies are spread: 6 tasks each, 12 over 3 instances.
-	for _, in := range ga.Instances {
-		if len(in.Active) != 4 {
-			t.Fatalf("unbalanced: %+v", ga.Instances)
-		}
-	}
 	aStop()
 	if err := <-aDone; err != nil {
 		t.Fatal(err)
