@@ -337,7 +337,11 @@ func checkCounts(t *testing.T, c broker.Client, in *input, killed []int32, atKil
 		if !ok {
 			t.Fatalf("partition %d: the excess counts of %d keys are not a replay of records from offset %d", p, len(excess), from)
 		}
-		t.Logf("partition %d (killed instance's): exact up to offset %d; records %d to %d counted twice", p, from, from, from+int64(upTo))
+		if upTo == 0 {
+			t.Logf("partition %d (killed instance's): exact; its owner committed up to %d before the kill", p, from)
+		} else {
+			t.Logf("partition %d (killed instance's): exact up to offset %d; records %d to %d counted twice (flushed, not committed, at the kill)", p, from, from, from+int64(upTo)-1)
+		}
 	}
 }
 
