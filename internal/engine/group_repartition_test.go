@@ -12,8 +12,8 @@ import (
 )
 
 // TestGroupRepartitionedCounts: an app of two sub-topologies (re-keyed
-// through a repartition topic, then counted) split over instances that
-// come and go; the counts per new key stay exact.
+// through a repartition topic, then counted), on two threads each, split
+// over instances that come and go; the counts per new key stay exact.
 func TestGroupRepartitionedCounts(t *testing.T) {
 	b := openGroupBroker(t)
 	start := func(name string) (*stream.App, table.Table[string, int64], chan error, context.CancelFunc) {
@@ -26,6 +26,7 @@ func TestGroupRepartitionedCounts(t *testing.T) {
 		app, err := stream.NewApp(sb, stream.Config{
 			Client: b.SharedEmbedded(), StateDir: t.TempDir(), CommitInterval: 30 * time.Millisecond, ApplicationServer: name + ":1",
 			SessionTimeout: time.Second, HeartbeatInterval: 50 * time.Millisecond,
+			Threads: 2, // tasks spread over two workers, each parked and resumed at a rebalance
 		})
 		if err != nil {
 			t.Fatal(err)
