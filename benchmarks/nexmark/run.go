@@ -112,6 +112,9 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	go func() { done <- app.Run(rctx) }()
 	stopped := func(err error) error {
 		if err == nil {
+			err = ctx.Err()
+		}
+		if err == nil {
 			err = errors.New("it stopped")
 		}
 		return fmt.Errorf("the app stopped after reading %d of %d records: %w", seen.Load(), want, err)
