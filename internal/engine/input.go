@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/eddy-streams/eddy/broker"
@@ -22,6 +23,11 @@ type input struct {
 	next int64
 	// committed is what the last commit stored.
 	committed int64
+
+	// hw is the partition's high watermark as the fetcher last saw it
+	// (-1 until its first fetch answers): whether data is known to be
+	// waiting at the broker.
+	hw atomic.Int64
 
 	data []byte          // rest of the current chunk
 	it   *batch.Iterator // over the current batch
@@ -101,6 +107,7 @@ func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes
 			}
 			continue
 		}
+		in.hw.Store(res.HighWatermark)
 		if len(res.Batches) == 0 {
 			continue
 		}
@@ -137,4 +144,12 @@ func lastOffset(data []byte) (int64, error) {
 		data = rest
 	}
 	return last, nil
+}
+
+// drained reports whether the input has nothing buffered and nothing known
+// to be waiting at the broker: the task may then go on with its other
+// inputs without breaking timestamp order.
+func (in *input) drained() bool {
+	hw := in.hw.Load()
+	return hw >= 0 && hw <= in.next
 }

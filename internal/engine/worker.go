@@ -113,7 +113,10 @@ func (w *worker) commitUnlessFenced() error {
 
 // processTask processes up to recordsPerRound buffered records of a task,
 // always the one with the smallest timestamp among its inputs, so that
-// joins and windows see inputs interleaved by event time.
+// joins and windows see inputs interleaved by event time. An input with
+// nothing buffered but data waiting at the broker (or whose first fetch has
+// not answered) holds the task back until its records arrive, as Kafka
+// Streams does with max.task.idle.ms=0; inputs that are caught up do not.
 func (w *worker) processTask(t *task) (int, error) {
 	n := 0
 	for n < recordsPerRound {
@@ -122,6 +125,9 @@ func (w *worker) processTask(t *task) (int, error) {
 			ok, err := in.peek()
 			if err != nil {
 				return n, &ProcessingError{Topic: in.topic, Partition: in.partition, Offset: in.next, Err: fmt.Errorf("undecodable batch: %w", err)}
+			}
+			if !ok && len(t.inputs) > 1 && !in.drained() {
+				return n, nil // wait for this input's records
 			}
 			if ok && (pick == nil || in.cur.Timestamp < pick.cur.Timestamp) {
 				pick = in
@@ -184,11 +190,13 @@ func (t *task) process(r *topology.RawRecord) error {
 	return fmt.Errorf("engine: task %s: %s error (policy: fail): %w", t.id, kind, perr)
 }
 
+// cloneBytes copies b, keeping nil and empty apart (an empty value is not
+// a tombstone).
 func cloneBytes(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
-	return append([]byte(nil), b...)
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // callSafely turns a panic in user code into an error carrying the stack.
