@@ -39,20 +39,21 @@
 //	404 key_not_found       the store has no such key
 //	404 not_found           not one of the endpoints above
 //	405 method_not_allowed  anything but GET and HEAD
+//	421 not_owner           another instance owns the key's partition (see below)
 //	500 misconfigured       two stores registered under one name, a table without a store
 //	500 internal            a store failed
 //	503 not_ready           the app is not running (yet, or any more); Retry-After says when to retry
 //
 // # Several instances
 //
-// Today one app instance owns every partition, so every key is local.
-// When instances share partitions through consumer-group assignment, an
-// instance asked for a key whose partition another instance owns will
-// answer 421 Misdirected Request with code "not_owner", an "owner" member
+// When instances of an app share partitions through consumer-group
+// assignment (stream.Config.ApplicationServer names each instance's
+// endpoint), an instance asked for a key whose partition another instance
+// owns answers 421 Misdirected Request with code "not_owner", an "owner" member
 // in the error object ({"instance": ..., "endpoint": "http://host:port"})
 // and a Location header with the same path on the owner, so that clients
-// can retry there or cache the owner; success answers stay as they are, and
-// a range will gather the other owners' parts or link to them. Clients
+// can retry there or cache the owner. A range over partitions other
+// instances own answers the same way (gathering their parts is not done). Clients
 // should treat unknown codes by their HTTP status.
 //
 // It is not a general admin API (topics, offsets), nor a way to write to

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/storage"
@@ -106,7 +107,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	value, found, err := s.Get(h.app, key)
 	if err != nil {
-		writeFailure(w, apiError{Store: s.Name(), Key: &key}, err)
+		writeFailure(w, r, apiError{Store: s.Name(), Key: &key}, err)
 		return
 	}
 	if !found {
@@ -143,7 +144,7 @@ func (h *handler) rangeOf(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, next, err := s.Range(h.app, from, to, limit)
 	if err != nil {
-		writeFailure(w, apiError{Store: s.Name()}, err)
+		writeFailure(w, r, apiError{Store: s.Name()}, err)
 		return
 	}
 	if next != nil {
@@ -157,7 +158,7 @@ func (h *handler) rangeOf(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := json.Marshal(entries)
 	if err != nil {
-		writeFailure(w, apiError{Store: s.Name()}, err)
+		writeFailure(w, r, apiError{Store: s.Name()}, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -170,13 +171,33 @@ type apiError struct {
 	Message string  `json:"message"`
 	Store   string  `json:"store,omitempty"`
 	Key     *string `json:"key,omitempty"`
+	// Owner names the instance that owns the key's partition (not_owner).
+	Owner *owner `json:"owner,omitempty"`
 }
 
-// writeFailure answers an error from a store: 400 for a bad key, 503 while
-// the app is not running, 500 otherwise.
-func writeFailure(w http.ResponseWriter, e apiError, err error) {
+type owner struct {
+	Instance string `json:"instance"`
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// writeFailure answers an error from a store: 400 for a bad key, 421 when
+// another instance owns the key's partition (with a Location on the owner
+// when it has an application server), 503 while the app is not running,
+// 500 otherwise.
+func writeFailure(w http.ResponseWriter, r *http.Request, e apiError, err error) {
 	e.Message = err.Error()
+	var notLocal *engine.NotLocalError
 	switch {
+	case errors.As(err, &notLocal):
+		e.Code = "not_owner"
+		e.Owner = &owner{Instance: notLocal.Owner.ProcessID, Endpoint: notLocal.Owner.Endpoint}
+		if ep := notLocal.Owner.Endpoint; ep != "" {
+			if !strings.Contains(ep, "://") {
+				ep = "http://" + ep
+			}
+			w.Header().Set("Location", strings.TrimSuffix(ep, "/")+r.URL.RequestURI())
+		}
+		writeError(w, http.StatusMisdirectedRequest, e)
 	case errors.Is(err, ErrBadKey):
 		e.Code = "bad_key"
 		writeError(w, http.StatusBadRequest, e)
