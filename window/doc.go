@@ -82,7 +82,8 @@
 //
 // # What it is not
 //
-// It is not a stream-stream join window (joins are separate), nor the
+// Join, LeftJoin and OuterJoin join two streams over a JoinWindows window;
+// see Join for closing, late records and state. It is not the
 // table half of the DSL (package table, whose Lookup does not apply to
 // windowed tables: use Fetch), nor the engine that runs the aggregations.
 // stream/streamtest tests windowed topologies without a broker, with a
