@@ -46,6 +46,7 @@ lint: deps
 bench:
 	$(GO) run ./benchmarks/logbench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/log
 	$(GO) run ./benchmarks/streambench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/stream
+	$(GO) run ./benchmarks/windowbench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/window
 	$(GO) build -o $(BIN)/wirebench ./benchmarks/wirebench && ./$(BIN)/wirebench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/wire
 	$(GO) run ./benchmarks/nexmark/bench -dir $${EDDY_BENCH_DIR:-./.cache/bench}/nexmark
 

@@ -5,7 +5,8 @@
 // were generated and written. A query's time runs from its first record
 // read until every stage has processed everything (nexmark.Run). Each
 // query's output is then checked against its reference computed from the
-// same events (-check=false skips that).
+// same events (-check=false skips that). -cpuprofile writes a CPU profile of
+// each query's run alone (go tool pprof reads it).
 //
 // The windowed queries (q5, q7, q8) close a window once their time passes
 // its end plus -grace. The events are generated in order, but the app's
@@ -39,14 +40,15 @@ func main() {
 	only := flag.String("queries", "", "comma-separated queries to run (default: all)")
 	check := flag.Bool("check", true, "check each query's output against its reference")
 	grace := flag.Duration("grace", 10*time.Second, "grace period of the windowed queries")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each query's run to this path with the query's name inserted (cpu.pprof: cpu.q0.pprof, ...)")
 	flag.Parse()
-	if err := run(*dir, *events, int32(*partitions), *threads, *only, *check, nexmark.Params{Grace: *grace}); err != nil {
+	if err := run(*dir, *events, int32(*partitions), *threads, *only, *check, *cpuProfile, nexmark.Params{Grace: *grace}); err != nil {
 		fmt.Fprintln(os.Stderr, "nexmark bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, events int64, partitions int32, threads int, only string, check bool, params nexmark.Params) error {
+func run(dir string, events int64, partitions int32, threads int, only string, check bool, cpuProfile string, params nexmark.Params) error {
 	ctx := context.Background()
 	if err := os.RemoveAll(dir); err != nil {
 		return err
@@ -91,11 +93,18 @@ func run(dir string, events int64, partitions int32, threads int, only string, c
 		if only != "" && !slices.Contains(strings.Split(only, ","), q.Name) {
 			continue
 		}
+		stopProfile, err := queryProfile(cpuProfile, q.Name)
+		if err != nil {
+			return err
+		}
 		res, err := nexmark.Run(ctx, q, nexmark.RunConfig{
 			App:    stream.Config{Client: client, StateDir: filepath.Join(dir, "state", q.Name), CommitInterval: time.Second, Threads: threads},
 			Input:  in,
 			Params: params,
 		})
+		if perr := stopProfile(); err == nil {
+			err = perr
+		}
 		if err != nil {
 			return err
 		}
