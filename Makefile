@@ -30,6 +30,8 @@ test: deps lint test-go fuzz-short
 test-go:
 	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/broker' -e '/storage' -e '/internal/engine' -e '/internal/e2e' -e '/internal/interop' -e '/stream' -e '/table' -e '/window' -e '/internal/soak')
+	EDDY_E2E_BACKEND=wire $(GO) test -count=1 ./internal/e2e/
+	EDDY_E2E_BACKEND=kafka $(GO) test -count=1 ./internal/e2e/
 	EDDY_SOAK_CYCLES=5 $(GO) test -count=1 -run 'CrashLoop' -v ./internal/soak/... 2>&1 | tail -n 20
 
 # Installs the tools the tests use. Idempotent; safe on a fresh machine.

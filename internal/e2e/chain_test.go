@@ -21,16 +21,16 @@ func TestThreeSubtopologiesThroughTwoRepartitionTopics(t *testing.T) {
 
 	bucket := func(_ string, v int64) string { return fmt.Sprint("bucket", (v%5+5)%5) }
 	parity := func(_ string, v int64) string { return []string{"even", "odd"}[v&1] }
-	b := stream.NewBuilder("e2e-chain")
-	orders := stream.From(b, "orders", serde.String, serde.Int64)
+	b := c.builder("e2e-chain")
+	orders := stream.From(b, c.topic("orders"), serde.String, serde.Int64)
 	byBucket := stream.SelectKey(orders, bucket, stream.Serdes[string, int64](serde.String, nil)).
 		Repartition(stream.Named("by-bucket"), stream.WithPartitions(4))
 	doubled := stream.MapValues(byBucket, func(_ string, v int64) int64 { return 2*v + 1 }, stream.Serdes[string](nil, serde.Int64))
-	doubled.To("doubled", nil, nil)
+	doubled.To(c.topic("doubled"), nil, nil)
 	byParity := stream.SelectKey(doubled, func(_ string, v int64) string { return parity("", (v-1)/2) },
 		stream.Serdes[string, int64](serde.String, nil)).GroupByKey(stream.Named("by-parity"))
 	sums := table.Reduce(byParity, func(acc, v int64) int64 { return acc + v }, table.Named("parity-sums"))
-	sums.ToStream().To("parity-sums", nil, nil)
+	sums.ToStream().To(c.topic("parity-sums"), nil, nil)
 
 	subs := b.Internal().Topo.Subtopologies()
 	if len(subs) != 3 {

@@ -62,9 +62,9 @@ func TestGroupByKeyCountWithoutRepartition(t *testing.T) {
 	in := newGenerator(11).records("in", 3000, 15, true)
 	c.produce(in)
 
-	b := stream.NewBuilder("e2e-count")
-	counts := table.Count(stream.From(b, "in", serde.String, serde.Int64).GroupByKey(), table.Named("counts"))
-	counts.ToStream().To("counts", nil, nil)
+	b := c.builder("e2e-count")
+	counts := table.Count(stream.From(b, c.topic("in"), serde.String, serde.Int64).GroupByKey(), table.Named("counts"))
+	counts.ToStream().To(c.topic("counts"), nil, nil)
 	for name, it := range b.Internal().Topo.InternalTopics {
 		if it.Repartition {
 			t.Fatalf("grouping an unchanged key created repartition topic %s", name)
@@ -98,15 +98,15 @@ func TestGroupByKeyAfterSelectKeyReduce(t *testing.T) {
 	c.produce(in)
 
 	bucket := func(k string, v int64) string { return fmt.Sprint("b", (v%7+7)%7) }
-	b := stream.NewBuilder("e2e-reduce")
-	src := stream.From(b, "in", serde.String, serde.Int64)
+	b := c.builder("e2e-reduce")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
 	// Absolute values, so every sum only grows.
 	abs := stream.MapValues(src, func(_ string, v int64) int64 { return max(v, -v) + 1 }, stream.Serdes[string](nil, serde.Int64))
 	rekeyed := stream.SelectKey(abs, bucket, stream.Serdes[string, int64](serde.String, nil))
 	sums := table.Reduce(rekeyed.GroupByKey(stream.Named("by-bucket")), func(acc, v int64) int64 { return acc + v }, table.Named("sums"))
-	sums.ToStream().To("sums", nil, nil)
+	sums.ToStream().To(c.topic("sums"), nil, nil)
 	const internal = "e2e-reduce-by-bucket-repartition"
-	if it := b.Internal().Topo.InternalTopics[internal]; it == nil || !it.Repartition {
+	if it := b.Internal().Topo.InternalTopics[c.topic(internal)]; it == nil || !it.Repartition {
 		t.Fatalf("grouping after SelectKey created no repartition topic %s", internal)
 	}
 	// A cache of a few entries evicts between commits, which forwards
@@ -156,12 +156,12 @@ func TestGroupByAggregateOnTwoThreads(t *testing.T) {
 
 	// Group k0..k19 into five groups by the key's last digit.
 	group := func(k string, _ int64) string { return fmt.Sprint("g", (k[len(k)-1]-'0')%5) }
-	b := stream.NewBuilder("e2e-aggregate")
-	src := stream.From(b, "in", serde.String, serde.Int64)
+	b := c.builder("e2e-aggregate")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
 	grouped := stream.GroupBy(src, group, serde.String, stream.Named("by-group"), stream.WithPartitions(2))
 	agg := table.Aggregate(grouped, func() stats { return stats{} },
 		func(_ string, v int64, s stats) stats { return s.add(v) }, serde.JSON[stats](), table.Named("stats"))
-	agg.ToStream().To("stats", nil, nil)
+	agg.ToStream().To(c.topic("stats"), nil, nil)
 	r := c.start(b, stream.Config{Threads: 2})
 	r.awaitCaughtUp()
 

@@ -24,43 +24,56 @@ const testTimeout = 25 * time.Second
 // baseTS is the event time the random inputs start around (Unix ms).
 const baseTS = int64(1_700_000_000_000)
 
-// cluster is one test's embedded broker, reached in process.
+// cluster is one test's broker on the backend EDDY_E2E_BACKEND chooses,
+// reached only through a broker.Client. Tests name topics and apps by
+// short names; topic and builder turn them into the names on the broker,
+// which carry a prefix unique to the test and the run.
 type cluster struct {
 	t      *testing.T
 	ctx    context.Context
 	client broker.Client
+	prefix string
 }
 
-// newCluster opens a broker in a temporary directory and creates topics,
-// given as name → partition count.
+// newCluster opens the test's broker and creates topics, given as short
+// name → partition count.
 func newCluster(t *testing.T, topics map[string]int32) *cluster {
 	t.Helper()
+	client := openClient(t)
+	// After openClient, so that the cleanups run before the client closes.
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("open broker: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := br.Close(); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	c := &cluster{t: t, ctx: ctx, client: br.Embedded()}
+	c := &cluster{t: t, ctx: ctx, client: client, prefix: namePrefix(t)}
 	names := make([]string, 0, len(topics))
 	for name := range topics {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := c.client.CreateTopics(ctx, broker.TopicSpec{Name: name, Partitions: topics[name]}); err != nil {
+		if err := c.client.CreateTopics(ctx, broker.TopicSpec{Name: c.topic(name), Partitions: topics[name]}); err != nil {
 			t.Fatalf("create topic %s: %v", name, err)
 		}
 	}
 	return c
 }
 
-func (c *cluster) partitions(topic string) int32 {
+// topic returns the name on the broker of the test's topic name.
+func (c *cluster) topic(name string) string { return c.prefix + name }
+
+// app returns the application id on the broker of the test's app name.
+func (c *cluster) app(name string) string { return c.prefix + name }
+
+// builder starts the topology of the test's app name.
+func (c *cluster) builder(app string) *stream.Builder { return stream.NewBuilder(c.app(app)) }
+
+// partitions returns the partition count of the test's topic name.
+func (c *cluster) partitions(name string) int32 {
+	c.t.Helper()
+	return c.partitionsOn(c.topic(name))
+}
+
+// partitionsOn returns the partition count of a topic named on the broker.
+func (c *cluster) partitionsOn(topic string) int32 {
 	c.t.Helper()
 	n, err := c.client.Partitions(c.ctx, topic)
 	if err != nil {
@@ -157,7 +170,7 @@ func (c *cluster) produce(recs []input) {
 			if err != nil {
 				c.t.Fatalf("build batch for %s-%d: %v", k.topic, k.part, err)
 			}
-			base, err := c.client.Append(c.ctx, k.topic, k.part, data)
+			base, err := c.client.Append(c.ctx, c.topic(k.topic), k.part, data)
 			if err != nil {
 				c.t.Fatalf("append to %s-%d: %v", k.topic, k.part, err)
 			}
@@ -269,7 +282,7 @@ func (r *running) awaitCaughtUp() {
 func (r *running) caughtUp() bool {
 	c := r.c
 	for _, topic := range r.topics {
-		n := c.partitions(topic)
+		n := c.partitionsOn(topic)
 		tps := make([]broker.TopicPartition, n)
 		for p := range n {
 			tps[p] = broker.TopicPartition{Topic: topic, Partition: p}
@@ -316,12 +329,13 @@ type rec[K, V any] struct {
 	Tombstone bool
 }
 
-// readTopic returns every record of every partition of a topic, partition
-// by partition in offset order.
-func readTopic[K, V any](c *cluster, topic string, ks serde.Serde[K], vs serde.Serde[V]) []rec[K, V] {
+// readTopic returns every record of every partition of the test's topic
+// name, partition by partition in offset order.
+func readTopic[K, V any](c *cluster, name string, ks serde.Serde[K], vs serde.Serde[V]) []rec[K, V] {
 	c.t.Helper()
+	topic := c.topic(name)
 	var out []rec[K, V]
-	for p := range c.partitions(topic) {
+	for p := range c.partitionsOn(topic) {
 		end, err := c.client.ListOffset(c.ctx, topic, p, broker.Latest)
 		if err != nil {
 			c.t.Fatalf("end of %s-%d: %v", topic, p, err)

@@ -34,12 +34,12 @@ func TestForeignKeyJoinsOnTheBroker(t *testing.T) {
 	c.produce(orders)
 	c.produce(more)
 
-	b := stream.NewBuilder("e2e-join-fk")
-	ot := table.From(b, "orders", serde.String, serde.Int64, table.Named("orders"))
-	pt := table.From(b, "products", serde.String, serde.Int64, table.Named("products"))
+	b := c.builder("e2e-join-fk")
+	ot := table.From(b, c.topic("orders"), serde.String, serde.Int64, table.Named("orders"))
+	pt := table.From(b, c.topic("products"), serde.String, serde.Int64, table.Named("products"))
 	inner := table.JoinForeignKey(ot, pt, productOf, func(o, p int64) string { return show(o, p, true) }, serde.String, table.Named("lines"))
 	left := table.LeftJoinForeignKey(ot, pt, productOf, show, serde.String, table.Named("all-lines"), table.InMemory())
-	inner.ToStream().To("lines", nil, nil)
+	inner.ToStream().To(c.topic("lines"), nil, nil)
 	r := c.start(b, stream.Config{Threads: 2, CacheMaxBytes: 8 << 10})
 	r.awaitCaughtUp()
 

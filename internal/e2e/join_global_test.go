@@ -34,10 +34,10 @@ func TestGlobalTableJoinOnTheBroker(t *testing.T) {
 		return fmt.Sprintf("%s:%d in %d", k, v, r)
 	}
 	build := func() (*stream.Builder, table.GlobalTable[string, int64]) {
-		b := stream.NewBuilder("e2e-global")
-		regions := table.Global(b, "regions", serde.String, serde.Int64, table.Named("regions"))
-		clicks := stream.From(b, "clicks", serde.String, serde.Int64)
-		table.LeftJoinGlobal(clicks, regions, regionOf, show, serde.String, table.Named("locate")).To("located", nil, nil)
+		b := c.builder("e2e-global")
+		regions := table.Global(b, c.topic("regions"), serde.String, serde.Int64, table.Named("regions"))
+		clicks := stream.From(b, c.topic("clicks"), serde.String, serde.Int64)
+		table.LeftJoinGlobal(clicks, regions, regionOf, show, serde.String, table.Named("locate")).To(c.topic("located"), nil, nil)
 		return b, regions
 	}
 	stateDir := t.TempDir()
@@ -101,16 +101,16 @@ func TestGlobalTableJoinOnTheBroker(t *testing.T) {
 	r.stopClean()
 
 	// The checkpoint holds the end of each partition of the topic.
-	cp, err := storage.ReadCheckpoint(filepath.Join(stateDir, "e2e-global", "global", ".checkpoint"))
+	cp, err := storage.ReadCheckpoint(filepath.Join(stateDir, c.app("e2e-global"), "global", ".checkpoint"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for p := range int32(2) {
-		end, err := c.client.ListOffset(c.ctx, "regions", p, broker.Latest)
+		end, err := c.client.ListOffset(c.ctx, c.topic("regions"), p, broker.Latest)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := cp[fmt.Sprintf("regions-%d", p)]; got != end {
+		if got := cp[fmt.Sprintf("%s-%d", c.topic("regions"), p)]; got != end {
 			t.Errorf("global checkpoint of regions-%d is %d, want the end, %d", p, got, end)
 		}
 	}
@@ -123,7 +123,7 @@ func TestGlobalTableJoinOnTheBroker(t *testing.T) {
 	b, gt = build()
 	r = c.start(b, cfg)
 	checkRegions(r, gt, false)
-	if !strings.Contains(logs.String(), `msg="bootstrapped global store" store=regions topic=regions records=200`) {
+	if !strings.Contains(logs.String(), fmt.Sprintf(`msg="bootstrapped global store" store=regions topic=%s records=200`, c.topic("regions"))) {
 		t.Errorf("the restart did not bootstrap exactly the 200 new records:\n%s", logs.String())
 	}
 	clicksSeeing(r)

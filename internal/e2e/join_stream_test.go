@@ -44,14 +44,14 @@ func TestJoinStreamWithTableInPhases(t *testing.T) {
 	}
 	rekey := func(_ string, v int64) (string, int64) { return fmt.Sprint("k", (v%9+9)%9), v }
 
-	b := stream.NewBuilder("e2e-join-stream")
-	prices := table.From(b, "prices", serde.String, serde.Int64, table.Named("prices"))
-	orders := stream.From(b, "orders", serde.String, serde.Int64)
-	table.JoinStream(orders, prices, inner, serde.String, table.Named("priced")).To("priced", nil, nil)
+	b := c.builder("e2e-join-stream")
+	prices := table.From(b, c.topic("prices"), serde.String, serde.Int64, table.Named("prices"))
+	orders := stream.From(b, c.topic("orders"), serde.String, serde.Int64)
+	table.JoinStream(orders, prices, inner, serde.String, table.Named("priced")).To(c.topic("priced"), nil, nil)
 	// Clicks have 2 partitions and prices 3: re-keyed, they are
 	// repartitioned into a topic sized like prices.
-	clicks := stream.Map(stream.From(b, "clicks", serde.String, serde.Int64), rekey, stream.Serdes(serde.String, serde.Int64))
-	table.LeftJoinStream(clicks, prices, left, serde.String, table.Named("clicks-priced")).To("clicks-priced", nil, nil)
+	clicks := stream.Map(stream.From(b, c.topic("clicks"), serde.String, serde.Int64), rekey, stream.Serdes(serde.String, serde.Int64))
+	table.LeftJoinStream(clicks, prices, left, serde.String, table.Named("clicks-priced")).To(c.topic("clicks-priced"), nil, nil)
 	r := c.start(b, stream.Config{})
 
 	priceOf := map[string]int64{}
@@ -111,10 +111,10 @@ func TestJoinStreamWithTableInPhases(t *testing.T) {
 func TestJoinStreamOfDifferentPartitionCountsFailsAtStartup(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, map[string]int32{"prices": 3, "orders": 2, "out": 1})
-	b := stream.NewBuilder("e2e-join-skewed")
-	prices := table.From(b, "prices", serde.String, serde.Int64, table.Named("prices"))
-	orders := stream.From(b, "orders", serde.String, serde.Int64)
-	table.JoinStream(orders, prices, func(_ string, v, p int64) int64 { return v * p }, serde.Int64).To("out", nil, nil)
+	b := c.builder("e2e-join-skewed")
+	prices := table.From(b, c.topic("prices"), serde.String, serde.Int64, table.Named("prices"))
+	orders := stream.From(b, c.topic("orders"), serde.String, serde.Int64)
+	table.JoinStream(orders, prices, func(_ string, v, p int64) int64 { return v * p }, serde.Int64).To(c.topic("out"), nil, nil)
 	app, err := stream.NewApp(b, stream.Config{Client: c.client, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -39,9 +39,9 @@ func TestTableJoinsOnTheBroker(t *testing.T) {
 	c.produce(rights)
 
 	keepLeft := func(_ string, v int64) bool { return v%3 != 0 }
-	b := stream.NewBuilder("e2e-join-table")
-	lt := table.From(b, "left", serde.String, serde.Int64, table.Named("left"))
-	rt := table.From(b, "right", serde.String, serde.Int64, table.Named("right"))
+	b := c.builder("e2e-join-table")
+	lt := table.From(b, c.topic("left"), serde.String, serde.Int64, table.Named("left"))
+	rt := table.From(b, c.topic("right"), serde.String, serde.Int64, table.Named("right"))
 	joins := map[string]table.Table[string, string]{
 		"inner": table.Join(lt, rt, func(a, b int64) string { return showJoined(a, true, b, true) }, serde.String, table.Named("inner")),
 		"left-join": table.LeftJoin(lt, rt, func(a, b int64, ok bool) string { return showJoined(a, true, b, ok) },
@@ -52,7 +52,7 @@ func TestTableJoinsOnTheBroker(t *testing.T) {
 			func(a, b int64) string { return showJoined(a, true, b, true) }, serde.String, table.Named("derived")),
 	}
 	for name, j := range joins {
-		j.ToStream().To(name, nil, nil)
+		j.ToStream().To(c.topic(name), nil, nil)
 	}
 	// A small cache, so that evictions flush one side while the other is
 	// still dirty.

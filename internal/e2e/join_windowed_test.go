@@ -178,11 +178,11 @@ func TestWindowedInnerJoinOfARekeyedStream(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, map[string]int32{"views": 3, "clicks": 2, "out": 2})
 	e := newEpochs(61)
-	b := stream.NewBuilder("e2e-windowed-inner")
-	views := stream.From(b, "views", serde.String, serde.Int64)
-	clicks := stream.Map(stream.From(b, "clicks", serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
+	b := c.builder("e2e-windowed-inner")
+	views := stream.From(b, c.topic("views"), serde.String, serde.Int64)
+	clicks := stream.Map(stream.From(b, c.topic("clicks"), serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
 	window.Join(views, clicks, joinWindow, func(_ string, l, r int64) string { return format(l, true, r, true) },
-		serde.String, window.Named("view-clicks")).To("out", nil, nil)
+		serde.String, window.Named("view-clicks")).To(c.topic("out"), nil, nil)
 	r := c.start(b, stream.Config{})
 
 	var lefts, rights []input
@@ -220,11 +220,11 @@ func TestWindowedOuterJoinOfTwoRekeyedStreams(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, map[string]int32{"a": 2, "b": 3, "out": 3})
 	e := newEpochs(62)
-	bl := stream.NewBuilder("e2e-windowed-outer")
-	left := stream.Map(stream.From(bl, "a", serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
-	right := stream.Map(stream.From(bl, "b", serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
+	bl := c.builder("e2e-windowed-outer")
+	left := stream.Map(stream.From(bl, c.topic("a"), serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
+	right := stream.Map(stream.From(bl, c.topic("b"), serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
 	window.OuterJoin(left, right, joinWindow, func(_ string, l int64, lok bool, r int64, rok bool) string { return format(l, lok, r, rok) },
-		serde.String, window.Named("ab")).To("out", nil, nil)
+		serde.String, window.Named("ab")).To(c.topic("out"), nil, nil)
 	r := c.start(bl, stream.Config{})
 
 	var lefts, rights []input
@@ -256,11 +256,11 @@ func TestWindowedLeftJoinAcrossARestart(t *testing.T) {
 	c := newCluster(t, map[string]int32{"orders": 3, "payments": 3, "out": 2})
 	e := newEpochs(63)
 	build := func() *stream.Builder {
-		b := stream.NewBuilder("e2e-windowed-left")
-		orders := stream.From(b, "orders", serde.String, serde.Int64)
-		payments := stream.From(b, "payments", serde.String, serde.Int64)
+		b := c.builder("e2e-windowed-left")
+		orders := stream.From(b, c.topic("orders"), serde.String, serde.Int64)
+		payments := stream.From(b, c.topic("payments"), serde.String, serde.Int64)
 		window.LeftJoin(orders, payments, joinWindow, func(_ string, l, r int64, ok bool) string { return format(l, true, r, ok) },
-			serde.String, window.Named("paid")).To("out", nil, nil)
+			serde.String, window.Named("paid")).To(c.topic("out"), nil, nil)
 		return b
 	}
 	var lefts, rights []input

@@ -49,11 +49,11 @@ func TestProcessWithStore(t *testing.T) {
 	in := newGenerator(31).records("in", 3000, 12, true)
 	c.produce(in)
 
-	b := stream.NewBuilder("e2e-process")
-	sums := stream.Process(stream.From(b, "in", serde.String, serde.Int64),
+	b := c.builder("e2e-process")
+	sums := stream.Process(stream.From(b, c.topic("in"), serde.String, serde.Int64),
 		func() stream.Processor[string, int64, string, int64] { return &runningSum{} },
 		stream.Named("running-sum"), stream.WithStore("running-sums"), stream.Serdes(serde.String, serde.Int64))
-	sums.To("running", nil, nil)
+	sums.To(c.topic("running"), nil, nil)
 	r := c.start(b, stream.Config{})
 	r.awaitCaughtUp()
 

@@ -13,13 +13,13 @@ import (
 // statsApp groups records by a key derived from theirs (through a
 // repartition topic) and aggregates them; each run builds it anew, as a
 // restarted process would.
-func statsApp() (*stream.Builder, table.Table[string, stats]) {
-	b := stream.NewBuilder("e2e-restart")
-	src := stream.From(b, "in", serde.String, serde.Int64)
+func statsApp(c *cluster) (*stream.Builder, table.Table[string, stats]) {
+	b := c.builder("e2e-restart")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
 	grouped := stream.GroupBy(src, func(k string, _ int64) string { return "g" + k[len(k)-1:] }, serde.String, stream.Named("by-digit"))
 	agg := table.Aggregate(grouped, func() stats { return stats{} },
 		func(_ string, v int64, s stats) stats { return s.add(v) }, serde.JSON[stats](), table.Named("digit-stats"))
-	agg.ToStream().To("stats", nil, nil)
+	agg.ToStream().To(c.topic("stats"), nil, nil)
 	return b, agg
 }
 
@@ -49,7 +49,7 @@ func TestRestartRestoresStateWithoutDoubleCounting(t *testing.T) {
 			}
 		}
 
-		b, agg := statsApp()
+		b, agg := statsApp(c)
 		r := c.start(b, cfg)
 		info, err := r.app.Internal().StoreInfo("digit-stats")
 		if err != nil {

@@ -21,10 +21,10 @@ func TestFilterFilterNotPeekForEach(t *testing.T) {
 
 	even := func(_ string, v int64) bool { return v%2 == 0 }
 	var peeked, each collector
-	b := stream.NewBuilder("e2e-filter")
-	src := stream.From(b, "in", serde.String, serde.Int64)
-	src.Filter(even).Peek(func(k string, v int64) { peeked.add(fmt.Sprint(k, "=", v)) }).To("evens", nil, nil)
-	src.FilterNot(even).To("odds", nil, nil)
+	b := c.builder("e2e-filter")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
+	src.Filter(even).Peek(func(k string, v int64) { peeked.add(fmt.Sprint(k, "=", v)) }).To(c.topic("evens"), nil, nil)
+	src.FilterNot(even).To(c.topic("odds"), nil, nil)
 	src.ForEach(func(k string, v int64) { each.add(fmt.Sprint(k, "=", v)) })
 	c.runToEnd(b, stream.Config{})
 
@@ -67,14 +67,14 @@ func TestMapMapValuesSelectKey(t *testing.T) {
 	c.produce(in)
 
 	newKey := func(v int64) string { return fmt.Sprint("m", (v%7+7)%7) }
-	b := stream.NewBuilder("e2e-map")
-	src := stream.From(b, "in", serde.String, serde.Int64)
+	b := c.builder("e2e-map")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
 	stream.Map(src, func(k string, v int64) (int64, string) { return v, k }, stream.Serdes(serde.Int64, serde.String)).
-		To("swapped", nil, nil)
+		To(c.topic("swapped"), nil, nil)
 	stream.MapValues(src, func(k string, v int64) string { return fmt.Sprint(k, ":", v*2) }, stream.Serdes[string](nil, serde.String)).
-		To("described", nil, nil)
+		To(c.topic("described"), nil, nil)
 	stream.SelectKey(src, func(_ string, v int64) string { return newKey(v) }, stream.Serdes[string, int64](serde.String, nil)).
-		To("rekeyed", nil, nil)
+		To(c.topic("rekeyed"), nil, nil)
 	c.runToEnd(b, stream.Config{})
 
 	var swapped []rec[int64, string]
@@ -106,22 +106,22 @@ func TestFlatMapFlatMapValues(t *testing.T) {
 	c.produce(in)
 
 	fan := func(v int64) int { return int((v%4 + 4) % 4) } // 0 to 3 outputs
-	b := stream.NewBuilder("e2e-flatmap")
-	src := stream.From(b, "in", serde.String, serde.Int64)
+	b := c.builder("e2e-flatmap")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
 	stream.FlatMap(src, func(k string, v int64) []stream.KeyValue[string, int64] {
 		var out []stream.KeyValue[string, int64]
 		for i := range fan(v) {
 			out = append(out, stream.KeyValue[string, int64]{Key: fmt.Sprint(k, "-", i), Value: v + int64(i)})
 		}
 		return out
-	}, stream.Serdes(serde.String, serde.Int64)).To("flat", nil, nil)
+	}, stream.Serdes(serde.String, serde.Int64)).To(c.topic("flat"), nil, nil)
 	stream.FlatMapValues(src, func(k string, v int64) []string {
 		var out []string
 		for i := range fan(v) {
 			out = append(out, fmt.Sprint(k, "#", v, "#", i))
 		}
 		return out
-	}, stream.Serdes[string](nil, serde.String)).To("flat-values", nil, nil)
+	}, stream.Serdes[string](nil, serde.String)).To(c.topic("flat-values"), nil, nil)
 	c.runToEnd(b, stream.Config{})
 
 	var flat []rec[string, int64]
@@ -157,15 +157,15 @@ func TestSplitAllBranchesAndMerge(t *testing.T) {
 		func(_ string, v int64) bool { return v < 0 },
 		func(_ string, v int64) bool { return v < 50 },
 	}
-	b := stream.NewBuilder("e2e-split")
-	branches := stream.From(b, "in", serde.String, serde.Int64).Split(preds...)
+	b := c.builder("e2e-split")
+	branches := stream.From(b, c.topic("in"), serde.String, serde.Int64).Split(preds...)
 	if len(branches) != 4 {
 		t.Fatalf("Split with 3 predicates returned %d branches, want 4", len(branches))
 	}
 	for i, br := range branches {
-		br.To(fmt.Sprint("branch-", i), nil, nil)
+		br.To(c.topic(fmt.Sprint("branch-", i)), nil, nil)
 	}
-	branches[0].Merge(branches[3]).To("merged", nil, nil)
+	branches[0].Merge(branches[3]).To(c.topic("merged"), nil, nil)
 	c.runToEnd(b, stream.Config{})
 
 	want := make([][]rec[string, int64], 4)
@@ -203,11 +203,11 @@ func TestFromTopicsReadsEveryTopic(t *testing.T) {
 	c.produce(bIn)
 	c.produce(cIn)
 
-	b := stream.NewBuilder("e2e-fromtopics")
-	ab := stream.FromTopics(b, []string{"a", "b"}, serde.String, serde.Int64)
-	only := stream.From(b, "c", serde.String, serde.Int64)
+	b := c.builder("e2e-fromtopics")
+	ab := stream.FromTopics(b, []string{c.topic("a"), c.topic("b")}, serde.String, serde.Int64)
+	only := stream.From(b, c.topic("c"), serde.String, serde.Int64)
 	stream.MapValues(ab.Merge(only), func(_ string, v int64) int64 { return v * 10 }, stream.Serdes[string](nil, serde.Int64)).
-		To("out", nil, nil)
+		To(c.topic("out"), nil, nil)
 	c.runToEnd(b, stream.Config{})
 
 	var want []rec[string, int64]
@@ -227,8 +227,8 @@ func TestToWithCustomPartitioner(t *testing.T) {
 	c.produce(in)
 
 	byValue := func(_ string, v int64, n int32) int32 { return int32((v%int64(n) + int64(n)) % int64(n)) }
-	b := stream.NewBuilder("e2e-partitioner")
-	stream.From(b, "in", serde.String, serde.Int64).To("by-value", nil, nil, stream.WithPartitioner(byValue))
+	b := c.builder("e2e-partitioner")
+	stream.From(b, c.topic("in"), serde.String, serde.Int64).To(c.topic("by-value"), nil, nil, stream.WithPartitioner(byValue))
 	c.runToEnd(b, stream.Config{})
 
 	var want []rec[string, int64]
@@ -247,10 +247,10 @@ func TestRepartitionByNewKey(t *testing.T) {
 	c.produce(in)
 
 	newKey := func(k string, v int64) string { return fmt.Sprint(k, "/", (v%3+3)%3) }
-	b := stream.NewBuilder("e2e-repartition")
-	src := stream.From(b, "in", serde.String, serde.Int64)
+	b := c.builder("e2e-repartition")
+	src := stream.From(b, c.topic("in"), serde.String, serde.Int64)
 	rekeyed := stream.SelectKey(src, newKey, stream.Serdes[string, int64](serde.String, nil))
-	rekeyed.Repartition(stream.Named("rekey"), stream.WithPartitions(5)).To("out", nil, nil)
+	rekeyed.Repartition(stream.Named("rekey"), stream.WithPartitions(5)).To(c.topic("out"), nil, nil)
 	const internal = "e2e-repartition-rekey-repartition"
 	c.runToEnd(b, stream.Config{})
 

@@ -29,12 +29,12 @@ func TestTableFromFilterMapValuesToStream(t *testing.T) {
 
 	positive := func(_ string, v int64) bool { return v >= 0 }
 	scale := func(k string, v int64) string { return fmt.Sprint(k, "*3=", v*3) }
-	b := stream.NewBuilder("e2e-table")
-	profiles := table.From(b, "profiles", serde.String, serde.Int64, table.Named("profiles"))
-	profiles.ToStream().To("all", nil, nil)
+	b := c.builder("e2e-table")
+	profiles := table.From(b, c.topic("profiles"), serde.String, serde.Int64, table.Named("profiles"))
+	profiles.ToStream().To(c.topic("all"), nil, nil)
 	pos := profiles.Filter(positive)
-	pos.ToStream().To("positive", nil, nil)
-	table.MapValues(profiles, scale, serde.String).ToStream().To("scaled", nil, nil)
+	pos.ToStream().To(c.topic("positive"), nil, nil)
+	table.MapValues(profiles, scale, serde.String).ToStream().To(c.topic("scaled"), nil, nil)
 	r := c.start(b, stream.Config{})
 	r.awaitCaughtUp()
 
