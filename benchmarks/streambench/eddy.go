@@ -63,13 +63,15 @@ func runStateless(ctx context.Context, client broker.Client, dir string, records
 	return runApp(ctx, client, filepath.Join(dir, "stateless"), b, &seen, records)
 }
 
-func runCount(ctx context.Context, client broker.Client, dir string, records int) (float64, error) {
-	b := stream.NewBuilder("bench-count")
+// runCount counts records per key from the topic input into a changelogged
+// store and the topic <name>-count-out, as the app name.
+func runCount(ctx context.Context, client broker.Client, dir string, records int, name, input string) (float64, error) {
+	b := stream.NewBuilder(name)
 	var seen counter
-	in := stream.From(b, "input", serde.String, serde.String).Peek(func(string, string) { seen.add() })
+	in := stream.From(b, input, serde.String, serde.String).Peek(func(string, string) { seen.add() })
 	counts := table.Count(in.GroupByKey(), table.Named("counts"))
-	counts.ToStream().To("count-out", serde.String, serde.Int64)
-	if err := client.CreateTopics(ctx, broker.TopicSpec{Name: "count-out", Partitions: 4}); err != nil {
+	counts.ToStream().To(name+"-count-out", serde.String, serde.Int64)
+	if err := client.CreateTopics(ctx, broker.TopicSpec{Name: name + "-count-out", Partitions: 4}); err != nil {
 		return 0, err
 	}
 	return runApp(ctx, client, filepath.Join(dir, "count"), b, &seen, records)

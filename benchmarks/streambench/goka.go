@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -17,7 +14,6 @@ import (
 	gokastorage "github.com/lovoo/goka/storage"
 
 	"github.com/eddy-streams/eddy/broker"
-	"github.com/eddy-streams/eddy/broker/wire"
 )
 
 // runGoka counts records per key with a goka processor (its group table
@@ -25,21 +21,11 @@ import (
 // same broker over the Kafka protocol on loopback. It returns records/s from
 // the first record processed to the last.
 func runGoka(br *broker.Broker, dir string, records, keys int) (float64, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	bootstrap, stop, err := serveWire(br)
 	if err != nil {
 		return 0, err
 	}
-	host, port, err := wire.SplitHostPort(ln.Addr().String())
-	if err != nil {
-		return 0, err
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := wire.NewBrokerServer(wire.BrokerConfig{Broker: br, AdvertisedHost: host, AdvertisedPort: port, Logger: quiet})
-	if err != nil {
-		return 0, err
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	defer stop()
 
 	cfg := goka.DefaultConfig()
 	cfg.Version = sarama.V3_6_0_0
@@ -62,7 +48,7 @@ func runGoka(br *broker.Broker, dir string, records, keys int) (float64, error) 
 		}),
 		goka.Persist(new(codec.Int64)),
 	)
-	addr := []string{ln.Addr().String()}
+	addr := []string{bootstrap}
 	p, err := goka.NewProcessor(addr, g,
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
 		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),

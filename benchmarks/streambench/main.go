@@ -3,6 +3,13 @@
 // (and the same count written as a goka processor against `eddy broker` over
 // the Kafka protocol, in the same run), restoring a 1,000,000-key store from
 // its changelog, and restarting with intact local state.
+//
+// The stateful count also runs through the sarama client (broker/kafka) on
+// two backends, each with its input written through that client first:
+// the embedded broker served over the Kafka protocol on loopback, and a real
+// Apache Kafka (EDDY_KAFKA_BROKERS, else one scripts/kafka.sh starts and
+// stops again). Their records/s are printed next to the in-process figure
+// with the ratios.
 package main
 
 import (
@@ -15,6 +22,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/kafka"
 	"github.com/eddy-streams/eddy/internal/partition"
 )
 
@@ -25,14 +33,19 @@ func main() {
 	parts := flag.Int("partitions", 4, "input partitions")
 	restoreKeys := flag.Int("restore-keys", 1_000_000, "keys in the restore benchmark's store")
 	skipGoka := flag.Bool("skip-goka", false, "do not run the goka peer")
+	o := saramaOptions{}
+	flag.IntVar(&o.records, "sarama-records", 500_000, "input records of the counts through the sarama client")
+	flag.BoolVar(&o.skipWire, "skip-wire", false, "do not run the count through sarama on the embedded broker")
+	flag.BoolVar(&o.skipKafka, "skip-kafka", false, "do not run the count through sarama on Apache Kafka")
+	flag.StringVar(&o.kafkaScript, "kafka-script", "./scripts/kafka.sh", "script that starts Apache Kafka when "+kafka.EnvBrokers+" is unset")
 	flag.Parse()
-	if err := run(*dir, *records, *keys, int32(*parts), *restoreKeys, *skipGoka); err != nil {
+	if err := run(*dir, *records, *keys, int32(*parts), *restoreKeys, *skipGoka, o); err != nil {
 		fmt.Fprintln(os.Stderr, "streambench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, records, keys int, parts int32, restoreKeys int, skipGoka bool) error {
+func run(dir string, records, keys int, parts int32, restoreKeys int, skipGoka bool, o saramaOptions) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
@@ -57,7 +70,7 @@ func run(dir string, records, keys int, parts int32, restoreKeys int, skipGoka b
 		return err
 	}
 	fmt.Printf("stateless map/filter pipeline (in process): %10.0f records/s\n", stateless)
-	count, err := runCount(ctx, client, dir, records)
+	count, err := runCount(ctx, client, dir, records, "bench-count", "input")
 	if err != nil {
 		return err
 	}
@@ -69,6 +82,9 @@ func run(dir string, records, keys int, parts int32, restoreKeys int, skipGoka b
 		}
 		fmt.Printf("goka per-key count (eddy broker, Kafka protocol over loopback): %10.0f records/s\n", g)
 		fmt.Printf("ratio eddy/goka, stateful count: %.1fx (target >= 5x)\n", count/g)
+	}
+	if err := runSaramaCounts(ctx, br, dir, count, keys, parts, o); err != nil {
+		return err
 	}
 	fmt.Println()
 	full, restart, err := runRestore(ctx, client, dir, restoreKeys, parts)
