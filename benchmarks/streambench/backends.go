@@ -51,8 +51,10 @@ func apacheKafka(script string) (addr string, stop func() error, err error) {
 		return v, keep, nil
 	}
 	if out, err := exec.Command(script, "status").Output(); err == nil {
-		if f := strings.Fields(string(out)); len(f) > 0 {
-			return f[0], keep, nil // started by someone else: left running
+		// Started by someone else: used and left running, unless it no
+		// longer answers (its owner is stopping it), then a fresh one.
+		if f := strings.Fields(string(out)); len(f) > 0 && answers(f[0]) {
+			return f[0], keep, nil
 		}
 	}
 	start := time.Now()
@@ -152,4 +154,14 @@ func runSaramaCounts(ctx context.Context, br *broker.Broker, dir string, inProce
 		report("Apache Kafka, sarama over loopback", rate)
 	}
 	return nil
+}
+
+// answers reports whether something accepts TCP connections at addr.
+func answers(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
