@@ -62,16 +62,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runID tells this test binary's topics and applications from those of
-// earlier runs on a Kafka that outlives it.
-var runID = func() string {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("random run id: %v", err))
-	}
-	return hex.EncodeToString(b[:])
-}()
-
 // backend returns the backend EDDY_E2E_BACKEND names, failing the test on
 // an unknown one rather than silently running another.
 func backend(t *testing.T) string {
@@ -211,10 +201,16 @@ func kafkaAddr(t *testing.T) string {
 }
 
 // namePrefix derives the prefix of a test's topics and application ids
-// from its name and the run: one Kafka serves every test of every run.
-// Only characters legal in a topic name are kept, and no '.' or '_',
-// which Kafka's metric names confuse.
+// from its name and a random id: one Kafka serves every test of every run,
+// and with -count a test runs several times under one name. Only
+// characters legal in a topic name are kept, and no '.' or '_', which
+// Kafka's metric names confuse.
 func namePrefix(t *testing.T) string {
+	t.Helper()
+	var id [4]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		t.Fatalf("random topic prefix: %v", err)
+	}
 	var b strings.Builder
 	for _, r := range t.Name() {
 		switch {
@@ -224,5 +220,5 @@ func namePrefix(t *testing.T) string {
 			b.WriteByte('-')
 		}
 	}
-	return b.String() + "-" + runID + "-"
+	return b.String() + "-" + hex.EncodeToString(id[:]) + "-"
 }

@@ -20,7 +20,7 @@
 // (and TestMain stops). Tests write input, read output and check commits
 // only through the broker.Client their app uses, and name topics and
 // apps by short names that the cluster prefixes with the test's name and
-// a per-run id, since one Kafka serves every test of every run.
+// a random id, since one Kafka serves every test of every run.
 //
 // It holds tests only; nothing imports it. Operator-by-operator checks
 // without a broker live with the synchronous driver (stream/streamtest);
