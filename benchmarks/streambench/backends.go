@@ -123,7 +123,7 @@ func runSaramaCounts(ctx context.Context, br *broker.Broker, dir string, inProce
 	}
 	fmt.Printf("\nstateful count through the sarama client, %d records each:\n", o.records)
 	report := func(label string, rate float64) {
-		fmt.Printf("stateful count (%-44s %10.0f records/s, %.2fx in process)\n", label+"):", rate, rate/inProcess)
+		fmt.Printf("stateful count (%s):%*s %10.0f records/s (%.2fx the in-process count)\n", label, 40-len(label), "", rate, rate/inProcess)
 	}
 	if !o.skipWire {
 		addr, stop, err := serveWire(br)
