@@ -1,25 +1,18 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/group"
 	"github.com/eddy-streams/eddy/broker/kafka"
-	"github.com/eddy-streams/eddy/broker/wire"
+	"github.com/eddy-streams/eddy/internal/testkafka"
 )
 
 // envBackend chooses the broker the tests run on: backendEmbedded (the
@@ -33,31 +26,16 @@ const (
 	// on 127.0.0.1, reached through the sarama client.
 	backendWire = "wire"
 	// backendKafka: Apache Kafka at EDDY_KAFKA_BROKERS, or one started by
-	// kafkaScript for this test binary, reached through the sarama client.
+	// scripts/kafka.sh for this test binary (testkafka.Addr), reached through
+	// the sarama client.
 	backendKafka = "kafka"
 )
 
-// kafkaScript starts and stops the Apache Kafka of the kafka backend.
-const kafkaScript = "../../scripts/kafka.sh"
-
-// realKafka is the Apache Kafka of this test binary, found or started on
-// first use; TestMain stops it if this binary started it.
-var realKafka struct {
-	once    sync.Once
-	addr    string
-	err     error
-	started bool
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if realKafka.started {
-		cmd := exec.Command(kafkaScript, "down")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "stop Kafka: %v\n", err)
-			code = 1
-		}
+	if err := testkafka.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
 	}
 	os.Exit(code)
 }
@@ -135,70 +113,12 @@ func wireBroker(t *testing.T) string {
 	logger := quietLogger()
 	// No initial rebalance delay: one app instance joins its group alone.
 	br := openBroker(t, broker.Config{Dir: t.TempDir(), Logger: logger, Groups: group.Config{InitialRebalanceDelay: -1}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	host, port, err := wire.SplitHostPort(ln.Addr().String())
-	if err != nil {
-		t.Fatalf("listener address: %v", err)
-	}
-	srv, err := wire.NewBrokerServer(wire.BrokerConfig{Broker: br, AdvertisedHost: host, AdvertisedPort: port, Logger: logger})
-	if err != nil {
-		t.Fatalf("Kafka protocol server: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, wire.ErrServerClosed) {
-			t.Errorf("shut the listener down: %v", err)
-		}
-		if err := <-served; err != nil && !errors.Is(err, wire.ErrServerClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
+	return testkafka.Serve(t, br, logger)
 }
 
-// kafkaAddr returns the bootstrap address of Apache Kafka: the one
-// EDDY_KAFKA_BROKERS names, one kafkaScript reports running, or one it
-// starts; without one the test fails, saying how to get one.
-func kafkaAddr(t *testing.T) string {
-	t.Helper()
-	realKafka.once.Do(func() {
-		if v := os.Getenv(kafka.EnvBrokers); v != "" {
-			realKafka.addr = v
-			return
-		}
-		if out, err := exec.Command(kafkaScript, "status").Output(); err == nil {
-			realKafka.addr = strings.Fields(string(out))[0] // started by someone else: left running
-			return
-		}
-		var stderr bytes.Buffer
-		cmd := exec.Command(kafkaScript, "up")
-		cmd.Stderr = &stderr
-		start := time.Now()
-		out, err := cmd.Output()
-		if err != nil {
-			realKafka.err = fmt.Errorf("%s up: %w\n%s", kafkaScript, err, stderr.String())
-			return
-		}
-		lines := strings.Fields(string(out))
-		if len(lines) == 0 {
-			realKafka.err = fmt.Errorf("%s up printed no address\n%s", kafkaScript, stderr.String())
-			return
-		}
-		realKafka.addr, realKafka.started = lines[len(lines)-1], true
-		fmt.Fprintf(os.Stderr, "started Apache Kafka on %s in %v\n", realKafka.addr, time.Since(start).Round(100*time.Millisecond))
-	})
-	if realKafka.err != nil {
-		t.Fatalf("no Apache Kafka for %s=%s: %v\nstart one with `make kafka-up` (needs java and mvn: `make deps`), or set %s to a cluster's bootstrap servers",
-			envBackend, backendKafka, realKafka.err, kafka.EnvBrokers)
-	}
-	return realKafka.addr
-}
+// kafkaAddr returns the bootstrap address of the Apache Kafka the kafka
+// backend runs on (see testkafka.Addr).
+func kafkaAddr(t *testing.T) string { return testkafka.Addr(t) }
 
 // namePrefix derives the prefix of a test's topics and application ids
 // from its name and a random id: one Kafka serves every test of every run,

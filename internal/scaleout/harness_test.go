@@ -2,11 +2,9 @@ package scaleout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -17,8 +15,8 @@ import (
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
 	"github.com/eddy-streams/eddy/broker/group"
-	"github.com/eddy-streams/eddy/broker/wire"
 	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/internal/testkafka"
 )
 
 // startBroker runs an embedded broker serving the Kafka protocol on
@@ -32,35 +30,16 @@ func startBroker(t *testing.T) (*broker.Broker, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, err := wire.SplitHostPort(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := wire.NewBrokerServer(wire.BrokerConfig{Broker: b, AdvertisedHost: host, AdvertisedPort: port, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, wire.ErrServerClosed) {
-			t.Errorf("shut the listener down: %v", err)
-		}
-		<-served
 		if err := b.Close(); err != nil {
 			t.Errorf("close broker: %v", err)
 		}
 	})
+	addr := testkafka.Serve(t, b, logger)
 	if err := b.Embedded().CreateTopics(context.Background(), broker.TopicSpec{Name: inputTopic, Partitions: inputParts}); err != nil {
 		t.Fatal(err)
 	}
-	return b, ln.Addr().String()
+	return b, addr
 }
 
 // input is what was written to the input topic: the key at each offset of
