@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -120,23 +119,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	start := time.Now()
-	go func() { done <- app.Run(runCtx) }()
-	select {
-	case <-app.Ready():
-	case err := <-done:
-		return nil, fmt.Errorf("clickcount: the app stopped while starting: %w", err)
-	}
-	waitCtx, cancelWait := context.WithTimeout(ctx, cfg.Deadline)
-	err = demo.WaitForCounts(waitCtx, app, views, want, done)
-	cancelWait()
-	elapsed := time.Since(start)
-	stop()
-	if runErr := <-done; runErr != nil || err != nil {
-		return nil, errors.Join(err, runErr)
+	elapsed, err := demo.RunUntilCounted(ctx, app, views, want, cfg.Deadline)
+	if err != nil {
+		return nil, err
 	}
 
 	mobile := demo.Sum(generated)

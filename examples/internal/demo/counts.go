@@ -3,6 +3,7 @@ package demo
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -13,11 +14,36 @@ import (
 	"github.com/eddy-streams/eddy/table"
 )
 
-// WaitForCounts polls a running app's table with table.Lookup until every
+// RunUntilCounted runs app until every key of want holds its expected
+// count in the table counts (or deadline passes), then stops it cleanly. It
+// returns the time from the app's start to the last count.
+func RunUntilCounted(ctx context.Context, app *stream.App, counts table.Table[string, int64], want map[string]int64, deadline time.Duration) (time.Duration, error) {
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- app.Run(runCtx) }()
+	select {
+	case <-app.Ready():
+	case err := <-done:
+		return 0, fmt.Errorf("demo: the app stopped while starting: %w", err)
+	}
+	waitCtx, cancelWait := context.WithTimeout(ctx, deadline)
+	err := waitForCounts(waitCtx, app, counts, want, done)
+	cancelWait()
+	elapsed := time.Since(start)
+	stop()
+	if runErr := <-done; runErr != nil || err != nil {
+		return 0, errors.Join(err, runErr)
+	}
+	return elapsed, nil
+}
+
+// waitForCounts polls a running app's table with table.Lookup until every
 // key holds its expected count. It returns an error naming a key that is
 // still behind when ctx ends or when the app stops (done receives Run's
 // result).
-func WaitForCounts(ctx context.Context, app *stream.App, counts table.Table[string, int64], want map[string]int64, done <-chan error) error {
+func waitForCounts(ctx context.Context, app *stream.App, counts table.Table[string, int64], want map[string]int64, done <-chan error) error {
 	keys := sortedKeys(want)
 	pending := keys
 	for {
