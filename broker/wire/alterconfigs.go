@@ -22,25 +22,39 @@ func configResource(typ kmsg.ConfigResourceType, name string) string {
 // the others alone. Each resource succeeds or fails as a whole.
 func (a *adminHandlers) incrementalAlterConfigs(ctx context.Context, _ *RequestContext, req *kmsg.IncrementalAlterConfigsRequest) (Response, error) {
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
-	dup := repeated(req.Resources, func(r kmsg.IncrementalAlterConfigsRequestResource) string {
-		return configResource(r.ResourceType, r.ResourceName)
-	})
-	a.configMu.Lock()
-	defer a.configMu.Unlock()
-	for i := range req.Resources {
-		rr := &req.Resources[i]
-		var err error
-		if dup[configResource(rr.ResourceType, rr.ResourceName)] {
-			err = newAdminError(kerr.InvalidRequest, "%s %q is named more than once in the request", rr.ResourceType, rr.ResourceName)
-		} else {
-			err = a.alterIncrementally(ctx, rr, req.ValidateOnly)
-		}
+	errs := alterEach(a, req.Resources,
+		func(r *kmsg.IncrementalAlterConfigsRequestResource) (kmsg.ConfigResourceType, string) {
+			return r.ResourceType, r.ResourceName
+		},
+		func(r *kmsg.IncrementalAlterConfigsRequestResource) error {
+			return a.alterIncrementally(ctx, r, req.ValidateOnly)
+		})
+	for i, rr := range req.Resources {
 		res := kmsg.NewIncrementalAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		res.ErrorCode, res.ErrorMessage = adminErrorCode(err), errorMessage(err)
+		res.ErrorCode, res.ErrorMessage = adminErrorCode(errs[i]), errorMessage(errs[i])
 		resp.Resources = append(resp.Resources, res)
 	}
 	return Message(resp), nil
+}
+
+// alterEach alters each resource of a request in turn under configMu, so
+// that read-modify-write changes do not interleave; a resource named twice
+// in one request is refused. It returns each resource's error (or nil).
+func alterEach[R any](a *adminHandlers, resources []R, id func(*R) (kmsg.ConfigResourceType, string), alter func(*R) error) []error {
+	dup := repeated(resources, func(r R) string { return configResource(id(&r)) })
+	a.configMu.Lock()
+	defer a.configMu.Unlock()
+	errs := make([]error, len(resources))
+	for i := range resources {
+		r := &resources[i]
+		if typ, name := id(r); dup[configResource(typ, name)] {
+			errs[i] = newAdminError(kerr.InvalidRequest, "%s %q is named more than once in the request", typ, name)
+			continue
+		}
+		errs[i] = alter(r)
+	}
+	return errs
 }
 
 func (a *adminHandlers) alterIncrementally(ctx context.Context, rr *kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) error {
@@ -116,22 +130,15 @@ func splitList(s string) []string {
 // default.
 func (a *adminHandlers) alterConfigs(ctx context.Context, _ *RequestContext, req *kmsg.AlterConfigsRequest) (Response, error) {
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
-	dup := repeated(req.Resources, func(r kmsg.AlterConfigsRequestResource) string {
-		return configResource(r.ResourceType, r.ResourceName)
-	})
-	a.configMu.Lock()
-	defer a.configMu.Unlock()
-	for i := range req.Resources {
-		rr := &req.Resources[i]
-		var err error
-		if dup[configResource(rr.ResourceType, rr.ResourceName)] {
-			err = newAdminError(kerr.InvalidRequest, "%s %q is named more than once in the request", rr.ResourceType, rr.ResourceName)
-		} else {
-			err = a.replaceConfigs(ctx, rr, req.ValidateOnly)
-		}
+	errs := alterEach(a, req.Resources,
+		func(r *kmsg.AlterConfigsRequestResource) (kmsg.ConfigResourceType, string) {
+			return r.ResourceType, r.ResourceName
+		},
+		func(r *kmsg.AlterConfigsRequestResource) error { return a.replaceConfigs(ctx, r, req.ValidateOnly) })
+	for i, rr := range req.Resources {
 		res := kmsg.NewAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		res.ErrorCode, res.ErrorMessage = adminErrorCode(err), errorMessage(err)
+		res.ErrorCode, res.ErrorMessage = adminErrorCode(errs[i]), errorMessage(errs[i])
 		resp.Resources = append(resp.Resources, res)
 	}
 	return Message(resp), nil
