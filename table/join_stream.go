@@ -68,7 +68,7 @@ func streamTableJoin[K, V, VT, VR any](s stream.Stream[K, V], t Table[K, VT], le
 		// partition: write them through a topic sized like the table's.
 		in = dsl.Repartition(in, name, topology.PartitionsOfReader)
 	}
-	sources := upstreamTopics(in.Node)
+	sources := in.Node.UpstreamTopics()
 	out := dsl.Then(in, name, stores, in.KeySerde, vs,
 		func(tc topology.TaskContext, next dsl.Receiver[K, VR]) (dsl.Receiver[K, V], error) {
 			if len(stores) == 0 {
@@ -107,28 +107,4 @@ func streamTableJoin[K, V, VT, VR any](s stream.Stream[K, V], t Table[K, VT], le
 			}), nil
 		})
 	return stream.Wrap(out)
-}
-
-// upstreamTopics returns the topics of the sources that feed n in its
-// sub-topology.
-func upstreamTopics(n *topology.Node) map[string]bool {
-	topics := map[string]bool{}
-	seen := map[*topology.Node]bool{}
-	var walk func(n *topology.Node)
-	walk = func(n *topology.Node) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		if n.Kind == topology.Source {
-			for _, t := range n.Topics {
-				topics[t] = true
-			}
-		}
-		for _, p := range n.Parents {
-			walk(p)
-		}
-	}
-	walk(n)
-	return topics
 }

@@ -204,7 +204,7 @@ func buildJoin[K, V1, V2, VR any](left stream.Stream[K, V1], right stream.Stream
 	case r.KeyChanged:
 		r = dsl.Repartition(r, name+"-right", topology.PartitionsOfReader)
 	}
-	s.leftTopics, s.rightTops = upstreamTopics(l.Node), upstreamTopics(r.Node)
+	s.leftTopics, s.rightTops = l.Node.UpstreamTopics(), r.Node.UpstreamTopics()
 
 	stores := []string{s.this, s.other}
 	if kind != innerJoin {
@@ -292,28 +292,4 @@ func (s *joinSpec[K, V1, V2, VR]) sortLateHandlers(fail func(string, ...any)) {
 			s.lateRight = append(s.lateRight, rf)
 		}
 	}
-}
-
-// upstreamTopics returns the topics of the sources that feed n in its
-// sub-topology.
-func upstreamTopics(n *topology.Node) map[string]bool {
-	topics := map[string]bool{}
-	seen := map[*topology.Node]bool{}
-	var walk func(n *topology.Node)
-	walk = func(n *topology.Node) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		if n.Kind == topology.Source {
-			for _, t := range n.Topics {
-				topics[t] = true
-			}
-		}
-		for _, p := range n.Parents {
-			walk(p)
-		}
-	}
-	walk(n)
-	return topics
 }

@@ -282,3 +282,26 @@ func (e *DeserializeError) Error() string {
 	return "cannot deserialize record " + e.Part + ": " + e.Err.Error()
 }
 func (e *DeserializeError) Unwrap() error { return e.Err }
+
+// UpstreamTopics returns the topics of the sources that feed n.
+func (n *Node) UpstreamTopics() map[string]bool {
+	topics := map[string]bool{}
+	seen := map[*Node]bool{}
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		if n.Kind == Source {
+			for _, t := range n.Topics {
+				topics[t] = true
+			}
+		}
+		for _, p := range n.Parents {
+			walk(p)
+		}
+	}
+	walk(n)
+	return topics
+}
