@@ -30,7 +30,6 @@ type Engine struct {
 	commits    atomic.Int64
 	errorCount atomic.Int64
 	globals    *globals // the global stores, once bootstrapped; nil if none
-	commitNow  sync.Map // *worker → struct{}: commit at the next chance
 	counters   sync.Map // name → *atomic.Int64, see Counter
 	ready      chan struct{}
 
@@ -174,12 +173,6 @@ func (e *Engine) partitions(topic string) (int32, error) {
 	}
 	e.parts.Store(topic, n)
 	return n, nil
-}
-
-// commitRequested reports (and clears) a request to commit early.
-func (e *Engine) commitRequested(w *worker) bool {
-	_, ok := e.commitNow.LoadAndDelete(w)
-	return ok
 }
 
 // Stats are the engine's counters.

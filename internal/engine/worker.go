@@ -69,7 +69,7 @@ func (w *worker) run() error {
 		}
 		// When the group's generation has ended the runtime commits
 		// (or finds the tasks lost) before rejoining.
-		if (!w.e.cfg.Now().Before(w.nextCommit) || w.e.commitRequested(w)) && !w.e.generationOver() {
+		if !w.e.cfg.Now().Before(w.nextCommit) && !w.e.generationOver() {
 			if err := w.commitUnlessFenced(); err != nil {
 				return err
 			}
