@@ -153,3 +153,129 @@ func BenchmarkLevelDBGet(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
+
+// randomKeys returns n distinct random keys of size bytes.
+func randomKeys(rng *rand.Rand, n, size int) [][]byte {
+	seen := make(map[string]bool, n)
+	keys := make([][]byte, 0, n)
+	for len(keys) < n {
+		k := make([]byte, size)
+		for i := 0; i < size; i += 8 {
+			binary.LittleEndian.PutUint64(k[i:], rng.Uint64())
+		}
+		if !seen[string(k)] {
+			seen[string(k)] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// BenchmarkCachedDirtyGetPut is a point read-modify-write of a key already
+// in a 50,000-key dirty set (random 16-byte keys), which is what windowed
+// aggregations do several times per record between commits. One op is a
+// Get and a Put.
+func BenchmarkCachedDirtyGetPut(b *testing.B) {
+	const n = 50_000
+	rng := rand.New(rand.NewPCG(9, 10))
+	keys := randomKeys(rng, n, 16)
+	c := NewCached(openTestMemory(b), 1<<30, nil)
+	for _, k := range keys {
+		if err := c.Put(k, make([]byte, 8)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		k := keys[rng.IntN(n)]
+		v, ok, err := c.Get(k)
+		if err != nil || !ok {
+			b.Fatal("missing key", err)
+		}
+		if err := c.Put(k, binary.BigEndian.AppendUint64(v[:0], uint64(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCachedPutNewKeys inserts fresh random 16-byte keys into a
+// dirty set that grows from empty to 50,000 keys: the cost of a first
+// write to a key (new windows).
+func BenchmarkCachedPutNewKeys(b *testing.B) {
+	const n = 50_000
+	keys := randomKeys(rand.New(rand.NewPCG(11, 12)), n, 16)
+	value := make([]byte, 8)
+	c := NewCached(openTestMemory(b), 1<<30, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i%n == 0 && i > 0 {
+			b.StopTimer()
+			c = NewCached(openTestMemory(b), 1<<30, nil)
+			b.StartTimer()
+		}
+		if err := c.Put(keys[i%n], value); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCachedRangeAfterPut is a session window's pattern: every op
+// writes a new key into a dirty set of between n and 2n keys and then
+// ranges over the few dirty keys sharing its 2-byte prefix. The cost per
+// op must grow like log n, not n.
+func BenchmarkCachedRangeAfterPut(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(13, uint64(n)))
+			base := randomKeys(rng, 2*n, 16)
+			filled, fresh := base[:n], base[n:]
+			value := make([]byte, 8)
+			newCache := func() *Cached {
+				c := NewCached(openTestMemory(b), 1<<30, nil)
+				for _, k := range filled {
+					if err := c.Put(k, value); err != nil {
+						b.Fatal(err)
+					}
+				}
+				it, err := c.Range(nil, []byte{0})
+				if err != nil {
+					b.Fatal(err)
+				}
+				it.Close()
+				return c
+			}
+			c := newCache()
+			seen := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if i%n == 0 && i > 0 {
+					b.StopTimer()
+					c = newCache()
+					b.StartTimer()
+				}
+				k := fresh[i%n]
+				if err := c.Put(k, value); err != nil {
+					b.Fatal(err)
+				}
+				end := binary.BigEndian.AppendUint16(nil, binary.BigEndian.Uint16(k)+1)
+				if end[0] == 0 && end[1] == 0 {
+					end = nil
+				}
+				it, err := c.Range(k[:2], end)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for it.Next() {
+					seen++
+				}
+				it.Close()
+			}
+			if seen < b.N {
+				b.Fatalf("ranges saw %d keys in %d ops, want at least the key just written", seen, b.N)
+			}
+		})
+	}
+}
