@@ -48,6 +48,10 @@ func (stringSerde) Serialize(_ string, v string) ([]byte, error) {
 	return []byte(v), nil
 }
 
+func (stringSerde) AppendSerialize(dst []byte, _ string, v string) ([]byte, error) {
+	return append(dst, v...), nil
+}
+
 func (stringSerde) Deserialize(_ string, data []byte) (string, error) {
 	return string(data), nil
 }
@@ -68,6 +72,10 @@ func (int64Serde) Serialize(_ string, v int64) ([]byte, error) {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(v)), nil
 }
 
+func (int64Serde) AppendSerialize(dst []byte, _ string, v int64) ([]byte, error) {
+	return binary.BigEndian.AppendUint64(dst, uint64(v)), nil
+}
+
 func (int64Serde) Deserialize(topic string, data []byte) (int64, error) {
 	if len(data) != 8 {
 		return 0, wrongLength(topic, "int64", 8, data)
@@ -79,6 +87,10 @@ type int32Serde struct{}
 
 func (int32Serde) Serialize(_ string, v int32) ([]byte, error) {
 	return binary.BigEndian.AppendUint32(make([]byte, 0, 4), uint32(v)), nil
+}
+
+func (int32Serde) AppendSerialize(dst []byte, _ string, v int32) ([]byte, error) {
+	return binary.BigEndian.AppendUint32(dst, uint32(v)), nil
 }
 
 func (int32Serde) Deserialize(topic string, data []byte) (int32, error) {

@@ -3,7 +3,9 @@ package serde_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -209,5 +211,40 @@ func checkRoundTrip[T comparable](t *testing.T, s serde.Serde[T], v T) {
 	}
 	if back != v {
 		t.Errorf("round trip of %v gave %v", v, back)
+	}
+}
+
+// TestAppendSerializeMatchesSerialize checks every Appender here appends
+// exactly what Serialize returns, after whatever the buffer held.
+func TestAppendSerializeMatchesSerialize(t *testing.T) {
+	check := func(name string, ser func() ([]byte, error), app func([]byte) ([]byte, error)) {
+		t.Helper()
+		want, err := ser()
+		if err != nil {
+			t.Fatalf("%s: serialize: %v", name, err)
+		}
+		prefix := []byte("prefix")
+		got, err := app(slices.Clone(prefix))
+		if err != nil {
+			t.Fatalf("%s: append: %v", name, err)
+		}
+		if !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) {
+			t.Fatalf("%s: appended %x after the prefix, Serialize gives %x", name, got[len(prefix):], want)
+		}
+	}
+	for _, v := range []int64{0, -1, 1, math.MinInt64, math.MaxInt64} {
+		check(fmt.Sprint("int64 ", v), func() ([]byte, error) { return serde.Int64.Serialize("t", v) },
+			func(b []byte) ([]byte, error) { return serde.Int64.(serde.Appender[int64]).AppendSerialize(b, "t", v) })
+		v32 := int32(v)
+		check(fmt.Sprint("int32 ", v32), func() ([]byte, error) { return serde.Int32.Serialize("t", v32) },
+			func(b []byte) ([]byte, error) {
+				return serde.Int32.(serde.Appender[int32]).AppendSerialize(b, "t", v32)
+			})
+	}
+	for _, v := range []string{"", "a", "héllo\xff"} {
+		check(fmt.Sprintf("string %q", v), func() ([]byte, error) { return serde.String.Serialize("t", v) },
+			func(b []byte) ([]byte, error) {
+				return serde.String.(serde.Appender[string]).AppendSerialize(b, "t", v)
+			})
 	}
 }

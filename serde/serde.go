@@ -12,3 +12,14 @@ type Serde[T any] interface {
 	Serialize(topic string, v T) ([]byte, error)
 	Deserialize(topic string, data []byte) (T, error)
 }
+
+// Appender is implemented by serdes that can encode into a buffer they are
+// given. The engine reuses one buffer per task for such serdes, where
+// Serialize costs an allocation per record.
+//
+// AppendSerialize appends v's encoding to dst and returns the extended
+// slice; the appended bytes must be exactly what Serialize returns. It must
+// not keep dst.
+type Appender[T any] interface {
+	AppendSerialize(dst []byte, topic string, v T) ([]byte, error)
+}

@@ -54,7 +54,7 @@ func Queries() []Query {
 // and written to out unchanged, keyed by auction. It measures the cost of
 // the plumbing.
 func Q0(src *Sources, out string, _ Params) {
-	src.Bids().To(out, serde.Int64, serde.JSON[Bid](), stream.SinkNamed[int64, Bid]("q0-sink"))
+	src.Bids().To(out, serde.Int64, BidSerde(), stream.SinkNamed[int64, Bid]("q0-sink"))
 }
 
 // DollarsToEuros converts a price in dollar cents to euro cents at Beam's
@@ -68,7 +68,7 @@ func Q1(src *Sources, out string, _ Params) {
 	euros := stream.MapValues(src.Bids(), func(_ int64, b Bid) Bid {
 		b.Price = DollarsToEuros(b.Price)
 		return b
-	}, stream.Serdes(serde.Int64, serde.JSON[Bid]()), stream.As[int64, Bid]("q1-to-euros"))
+	}, stream.Serdes(serde.Int64, BidSerde()), stream.As[int64, Bid]("q1-to-euros"))
 	euros.To(out, nil, nil, stream.SinkNamed[int64, Bid]("q1-sink"))
 }
 

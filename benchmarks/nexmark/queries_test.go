@@ -87,7 +87,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	if in.counts.Total() != 20_000 || in.counts.Persons != 400 || in.counts.Auctions != 1200 {
 		t.Fatalf("counts %+v", in.counts)
 	}
-	bids, err := ReadTopic(ctx, in.client, BidTopic, serde.Int64, serde.JSON[Bid]())
+	bids, err := ReadTopic(ctx, in.client, BidTopic, serde.Int64, BidSerde())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +189,9 @@ func drive(t *testing.T, q Query, events []Event, p Params) ([]Output, int64) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	persons := streamtest.Input(d, PersonTopic, serde.Int64, serde.JSON[Person]())
-	auctions := streamtest.Input(d, AuctionTopic, serde.Int64, serde.JSON[Auction]())
-	bids := streamtest.Input(d, BidTopic, serde.Int64, serde.JSON[Bid]())
+	persons := streamtest.Input(d, PersonTopic, serde.Int64, PersonSerde())
+	auctions := streamtest.Input(d, AuctionTopic, serde.Int64, AuctionSerde())
+	bids := streamtest.Input(d, BidTopic, serde.Int64, BidSerde())
 	for i, e := range events {
 		switch {
 		case e.Person != nil && slices.Contains(q.Inputs, KindPerson):

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+
+	"github.com/eddy-streams/eddy/serde"
 )
 
 // The references compute each query's results directly from the events,
 // in the order the events were written, with nothing of eddy in between;
 // the checks compare a query's output records with them.
 
-// Output is one record a query wrote: its int64 key and its JSON value,
-// nil for a tombstone.
+// Output is one record a query wrote: its int64 key and its value (JSON,
+// or the binary encoding of BidSerde for q0 and q1), nil for a tombstone.
 type Output struct {
 	Partition int32
 	Offset    int64
@@ -61,20 +63,20 @@ func RefQ2(events []Event) []Keyed[AuctionPrice] {
 }
 
 func checkQ0(out []Output, events []Event, _ Params) error {
-	return checkPerKeyOrder(out, RefQ0(events))
+	return checkPerKeyOrder(out, RefQ0(events), BidSerde())
 }
 func checkQ1(out []Output, events []Event, _ Params) error {
-	return checkPerKeyOrder(out, RefQ1(events))
+	return checkPerKeyOrder(out, RefQ1(events), BidSerde())
 }
 func checkQ2(out []Output, events []Event, _ Params) error {
-	return checkPerKeyOrder(out, RefQ2(events))
+	return checkPerKeyOrder(out, RefQ2(events), serde.JSON[AuctionPrice]())
 }
 
 // checkPerKeyOrder compares the output of a per-record query with the
 // expected records: the same records, and for each key in the same order
 // (a key's records share a partition, whose order the app keeps; records of
 // different keys may interleave differently).
-func checkPerKeyOrder[V comparable](out []Output, want []Keyed[V]) error {
+func checkPerKeyOrder[V comparable](out []Output, want []Keyed[V], vs serde.Serde[V]) error {
 	if len(out) != len(want) {
 		return fmt.Errorf("%d records, want %d", len(out), len(want))
 	}
@@ -84,8 +86,8 @@ func checkPerKeyOrder[V comparable](out []Output, want []Keyed[V]) error {
 	}
 	seen := map[int64]int{}
 	for _, r := range out {
-		var v V
-		if err := json.Unmarshal(r.Value, &v); err != nil {
+		v, err := vs.Deserialize("", r.Value)
+		if err != nil {
 			return fmt.Errorf("partition %d offset %d: %w", r.Partition, r.Offset, err)
 		}
 		i := seen[r.Key]

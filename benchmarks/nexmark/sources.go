@@ -39,7 +39,7 @@ func (s *Sources) Builder() *stream.Builder { return s.b }
 // Persons is the stream of persons keyed by id.
 func (s *Sources) Persons() stream.Stream[int64, Person] {
 	if s.persons == nil {
-		st := source(s, PersonTopic, KindPerson, serde.JSON[Person]())
+		st := source(s, PersonTopic, KindPerson, PersonSerde())
 		s.persons = &st
 	}
 	return *s.persons
@@ -48,7 +48,7 @@ func (s *Sources) Persons() stream.Stream[int64, Person] {
 // Auctions is the stream of auctions keyed by id.
 func (s *Sources) Auctions() stream.Stream[int64, Auction] {
 	if s.auctions == nil {
-		st := source(s, AuctionTopic, KindAuction, serde.JSON[Auction]())
+		st := source(s, AuctionTopic, KindAuction, AuctionSerde())
 		s.auctions = &st
 	}
 	return *s.auctions
@@ -57,7 +57,7 @@ func (s *Sources) Auctions() stream.Stream[int64, Auction] {
 // Bids is the stream of bids keyed by auction id.
 func (s *Sources) Bids() stream.Stream[int64, Bid] {
 	if s.bids == nil {
-		st := source(s, BidTopic, KindBid, serde.JSON[Bid]())
+		st := source(s, BidTopic, KindBid, BidSerde())
 		s.bids = &st
 	}
 	return *s.bids

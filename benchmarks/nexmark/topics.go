@@ -13,7 +13,8 @@ import (
 // The topics events are written to, one per kind: persons keyed by their
 // id, auctions by their id, bids by the auction they are on, each key an
 // int64 (8 bytes big endian, Java's LongSerializer) placed by Kafka's
-// default partitioner, each value JSON. Three topics rather than Flink's
+// default partitioner, each value in the binary encoding of PersonSerde,
+// AuctionSerde and BidSerde. Three topics rather than Flink's
 // single topic of tagged events, so that each query reads only what it
 // uses and every record is typed by its topic.
 const (
@@ -78,15 +79,15 @@ func (w *Writer) Write(ev Event) error {
 	switch ev.Kind() {
 	case KindPerson:
 		topic, key = PersonTopic, ev.Person.ID
-		value, err = serde.JSON[Person]().Serialize(topic, *ev.Person)
+		value, err = PersonSerde().Serialize(topic, *ev.Person)
 		w.counts.Persons++
 	case KindAuction:
 		topic, key = AuctionTopic, ev.Auction.ID
-		value, err = serde.JSON[Auction]().Serialize(topic, *ev.Auction)
+		value, err = AuctionSerde().Serialize(topic, *ev.Auction)
 		w.counts.Auctions++
 	default:
 		topic, key = BidTopic, ev.Bid.Auction
-		value, err = serde.JSON[Bid]().Serialize(topic, *ev.Bid)
+		value, err = BidSerde().Serialize(topic, *ev.Bid)
 		w.counts.Bids++
 	}
 	if err != nil {
@@ -203,7 +204,7 @@ func ReadTopic[K, V any](ctx context.Context, client broker.Client, topic string
 	return out, nil
 }
 
-// ReadOutput reads a query's output topic (int64 keys, JSON values or
+// ReadOutput reads a query's output topic (int64 keys, encoded values or
 // tombstones) up to its current end.
 func ReadOutput(ctx context.Context, client broker.Client, topic string) ([]Output, error) {
 	recs, err := ReadTopic(ctx, client, topic, serde.Int64, serde.Bytes)

@@ -48,7 +48,7 @@ func Q5(src *Sources, out string, p Params) {
 		window.Named("q5-bids-per-auction"), window.EmitFinal())
 	byWindow := stream.Map(counts.ToStream(), func(k window.Key[int64], n int64) (int64, auctionCount) {
 		return k.Start, auctionCount{Auction: k.Key, End: k.End, Bids: n}
-	}, stream.Serdes(serde.Int64, serde.JSON[auctionCount]()), stream.As[int64, auctionCount]("q5-key-by-window"))
+	}, stream.Serdes(serde.Int64, auctionCountSerde()), stream.As[int64, auctionCount]("q5-key-by-window"))
 	hot := table.Aggregate(byWindow.GroupByKey(stream.Named("q5-by-window")), func() HotItems { return HotItems{} },
 		func(start int64, c auctionCount, acc HotItems) HotItems {
 			acc.Start, acc.End = start, c.End
@@ -101,17 +101,17 @@ func Q7(src *Sources, out string, p Params) {
 	perAuction := window.Aggregate(src.Bids().GroupByKey(), window.Tumbling(q7Size).Grace(p.Grace),
 		func() HighestBid { return HighestBid{} },
 		func(_ int64, b Bid, acc HighestBid) HighestBid { return keepHighest(acc, b.Price, b) },
-		serde.JSON[HighestBid](), window.Named("q7-highest-per-auction"), window.EmitFinal())
+		highestBidSerde(), window.Named("q7-highest-per-auction"), window.EmitFinal())
 	byWindow := stream.Map(perAuction.ToStream(), func(k window.Key[int64], h HighestBid) (int64, HighestBid) {
 		h.Start, h.End = k.Start, k.End
 		return k.Start, h
-	}, stream.Serdes(serde.Int64, serde.JSON[HighestBid]()), stream.As[int64, HighestBid]("q7-key-by-window"))
+	}, stream.Serdes(serde.Int64, highestBidSerde()), stream.As[int64, HighestBid]("q7-key-by-window"))
 	highest := table.Aggregate(byWindow.GroupByKey(stream.Named("q7-by-window")), func() HighestBid { return HighestBid{} },
 		func(_ int64, h HighestBid, acc HighestBid) HighestBid {
 			acc = keepHighest(acc, h.Price, h.Bids...)
 			acc.Start, acc.End = h.Start, h.End
 			return acc
-		}, serde.JSON[HighestBid](), table.Named("q7-highest"))
+		}, highestBidSerde(), table.Named("q7-highest"))
 	highest.ToStream().To(out, serde.Int64, serde.JSON[HighestBid](), stream.SinkNamed[int64, HighestBid]("q7-sink"))
 }
 
@@ -137,7 +137,7 @@ type activity struct {
 // repartition topic, so the window operator sees them in one stream, and
 // each window's activity is looked at once it has closed.
 func Q8(src *Sources, out string, p Params) {
-	vs := stream.Serdes(serde.Int64, serde.JSON[activity]())
+	vs := stream.Serdes(serde.Int64, activitySerde())
 	joined := stream.MapValues(src.Persons(), func(_ int64, p Person) activity { return activity{Name: p.Name, Joined: true} },
 		vs, stream.As[int64, activity]("q8-joined"))
 	sold := stream.Map(src.Auctions(), func(_ int64, a Auction) (int64, activity) { return a.Seller, activity{Auction: true} },
@@ -150,7 +150,7 @@ func Q8(src *Sources, out string, p Params) {
 			}
 			acc.Auction = acc.Auction || a.Auction
 			return acc
-		}, serde.JSON[activity](), window.Named("q8-activity"), window.EmitFinal())
+		}, activitySerde(), window.Named("q8-activity"), window.EmitFinal())
 	both := acts.ToStream().Filter(func(_ window.Key[int64], a activity) bool { return a.Joined && a.Auction }, stream.Named("q8-both"))
 	users := stream.Map(both, func(k window.Key[int64], a activity) (int64, NewUser) {
 		return k.Key, NewUser{ID: k.Key, Name: a.Name, Start: k.Start, End: k.End}

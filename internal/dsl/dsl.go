@@ -218,16 +218,22 @@ func Sink[K, V any](s *Stream[K, V], name, topic string, ks serde.Serde[K], vs s
 		return node
 	}
 	s.Attach(func(tc topology.TaskContext) (Receiver[K, V], error) {
+		// Send copies the bytes, so each task encodes into buffers of its own.
+		var kenc *Encoder[K]
+		if ks != nil {
+			kenc = NewEncoder(ks)
+		}
+		venc := NewEncoder(vs)
 		return ReceiverFunc[K, V](func(r Record[K, V]) error {
 			var kb, vb []byte
 			var err error
-			if ks != nil {
-				if kb, err = ks.Serialize(topic, r.Key); err != nil {
+			if kenc != nil {
+				if kb, err = kenc.Encode(topic, r.Key); err != nil {
 					return fmt.Errorf("sink %s: key: %w", name, err)
 				}
 			}
 			if !r.Tombstone {
-				if vb, err = vs.Serialize(topic, r.Value); err != nil {
+				if vb, err = venc.Encode(topic, r.Value); err != nil {
 					return fmt.Errorf("sink %s: value: %w", name, err)
 				}
 			}

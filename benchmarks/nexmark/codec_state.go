@@ -1,0 +1,61 @@
+package nexmark
+
+import (
+	"encoding/binary"
+
+	"github.com/eddy-streams/eddy/serde"
+)
+
+// Binary serdes of the windowed queries' intermediate records and window
+// stores, which every bid goes through (see codec.go for the encoding).
+
+func auctionCountSerde() serde.Serde[auctionCount] {
+	return codec[auctionCount]{name: "auction count", tag: tagAuctionCount,
+		enc: func(b []byte, c *auctionCount) []byte {
+			b = binary.AppendVarint(b, c.Auction)
+			b = binary.AppendVarint(b, c.End)
+			return binary.AppendVarint(b, c.Bids)
+		},
+		dec: func(r *reader, c *auctionCount) {
+			c.Auction, c.End, c.Bids = r.int(), r.int(), r.int()
+		}}
+}
+
+// minBidBytes is the smallest encoding of a bid without its tag: four
+// one-byte integers and three empty strings.
+const minBidBytes = 7
+
+func highestBidSerde() serde.Serde[HighestBid] {
+	return codec[HighestBid]{name: "highest bid", tag: tagHighestBid,
+		enc: func(b []byte, h *HighestBid) []byte {
+			b = binary.AppendVarint(b, h.Start)
+			b = binary.AppendVarint(b, h.End)
+			b = binary.AppendVarint(b, h.Price)
+			b = binary.AppendUvarint(b, uint64(len(h.Bids)))
+			for i := range h.Bids {
+				b = appendBid(b, &h.Bids[i])
+			}
+			return b
+		},
+		dec: func(r *reader, h *HighestBid) {
+			h.Start, h.End, h.Price = r.int(), r.int(), r.int()
+			if n := r.count(minBidBytes); n > 0 {
+				h.Bids = make([]Bid, n)
+				for i := range h.Bids {
+					readBid(r, &h.Bids[i])
+				}
+			}
+		}}
+}
+
+func activitySerde() serde.Serde[activity] {
+	return codec[activity]{name: "activity", tag: tagActivity,
+		enc: func(b []byte, a *activity) []byte {
+			b = appendString(b, a.Name)
+			b = appendBool(b, a.Joined)
+			return appendBool(b, a.Auction)
+		},
+		dec: func(r *reader, a *activity) {
+			a.Name, a.Joined, a.Auction = r.string(), r.bool(), r.bool()
+		}}
+}
