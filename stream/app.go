@@ -116,12 +116,15 @@ type Stats struct {
 	Commits int64
 	// BadRecords counts records skipped, dead-lettered, or failed.
 	BadRecords int64
+	// Records counts the input records the app's tasks have processed,
+	// those read back from its internal topics included.
+	Records int64
 }
 
 // Stats returns the app's counters.
 func (a *App) Stats() Stats {
 	s := a.eng.Stats()
-	return Stats{Commits: s.Commits, BadRecords: s.Errors}
+	return Stats{Commits: s.Commits, BadRecords: s.Errors, Records: s.Records}
 }
 
 // Internal is for eddy's own DSL packages (interactive queries).

@@ -31,8 +31,11 @@ const (
 type codec[T any] struct {
 	name string
 	tag  byte
-	enc  func(dst []byte, v *T) []byte
-	dec  func(r *reader, v *T)
+	// enc and dec take and return values, not pointers: through a func
+	// value a pointer escapes, which would cost an allocation per record.
+	// dec gets the whole encoding, tag included.
+	enc func(dst []byte, v T) []byte
+	dec func(data []byte) (T, error)
 }
 
 func (c codec[T]) Serialize(topic string, v T) ([]byte, error) {
@@ -40,7 +43,7 @@ func (c codec[T]) Serialize(topic string, v T) ([]byte, error) {
 }
 
 func (c codec[T]) AppendSerialize(dst []byte, _ string, v T) ([]byte, error) {
-	return c.enc(append(dst, c.tag), &v), nil
+	return c.enc(append(dst, c.tag), v), nil
 }
 
 func (c codec[T]) Deserialize(topic string, data []byte) (T, error) {
@@ -48,17 +51,27 @@ func (c codec[T]) Deserialize(topic string, data []byte) (T, error) {
 	if len(data) == 0 || data[0] != c.tag {
 		return v, fmt.Errorf("%w: topic %q: %s: %s", serde.ErrDeserialize, topic, c.name, describeTag(data, c.tag))
 	}
-	r := reader{data: data, pos: 1}
-	c.dec(&r, &v)
-	if r.err == nil && r.pos != len(data) {
-		r.err = fmt.Errorf("%d bytes left after the value", len(data)-r.pos)
-	}
-	if r.err != nil {
+	v, err := c.dec(data)
+	if err != nil {
 		var zero T
-		return zero, fmt.Errorf("%w: topic %q: %s in %d bytes: %w", serde.ErrDeserialize, topic, c.name, len(data), r.err)
+		return zero, fmt.Errorf("%w: topic %q: %s in %d bytes: %w", serde.ErrDeserialize, topic, c.name, len(data), err)
 	}
 	return v, nil
 }
+
+// finish reports the first decoding error, or trailing bytes. Each type
+// has its decode function calling its read function statically, so that
+// the reader and the value stay on the stack (through a func value they
+// would escape: an allocation per record).
+func (r *reader) finish() error {
+	if r.err == nil && r.pos != len(r.data) {
+		r.err = fmt.Errorf("%d bytes left after the value", len(r.data)-r.pos)
+	}
+	return r.err
+}
+
+// newReader reads the fields of data after its tag.
+func newReader(data []byte) reader { return reader{data: data, pos: 1} }
 
 func describeTag(data []byte, want byte) string {
 	if len(data) == 0 {
@@ -69,21 +82,24 @@ func describeTag(data []byte, want byte) string {
 
 // PersonSerde is the binary serde of the person topic.
 func PersonSerde() serde.Serde[Person] {
-	return codec[Person]{name: "person", tag: tagPerson, enc: appendPerson, dec: readPerson}
+	return codec[Person]{name: "person", tag: tagPerson, enc: appendPerson,
+		dec: decodePerson}
 }
 
 // AuctionSerde is the binary serde of the auction topic.
 func AuctionSerde() serde.Serde[Auction] {
-	return codec[Auction]{name: "auction", tag: tagAuction, enc: appendAuction, dec: readAuction}
+	return codec[Auction]{name: "auction", tag: tagAuction, enc: appendAuction,
+		dec: decodeAuction}
 }
 
 // BidSerde is the binary serde of the bid topic (and of q0's and q1's
 // output).
 func BidSerde() serde.Serde[Bid] {
-	return codec[Bid]{name: "bid", tag: tagBid, enc: appendBid, dec: readBid}
+	return codec[Bid]{name: "bid", tag: tagBid, enc: appendBid,
+		dec: decodeBid}
 }
 
-func appendPerson(b []byte, p *Person) []byte {
+func appendPerson(b []byte, p Person) []byte {
 	b = binary.AppendVarint(b, p.ID)
 	b = appendString(b, p.Name)
 	b = appendString(b, p.EmailAddress)
@@ -105,7 +121,7 @@ func readPerson(r *reader, p *Person) {
 	p.Extra = r.string()
 }
 
-func appendAuction(b []byte, a *Auction) []byte {
+func appendAuction(b []byte, a Auction) []byte {
 	b = binary.AppendVarint(b, a.ID)
 	b = appendString(b, a.ItemName)
 	b = appendString(b, a.Description)
@@ -131,7 +147,7 @@ func readAuction(r *reader, a *Auction) {
 	a.Extra = r.string()
 }
 
-func appendBid(b []byte, v *Bid) []byte {
+func appendBid(b []byte, v Bid) []byte {
 	b = binary.AppendVarint(b, v.Auction)
 	b = binary.AppendVarint(b, v.Bidder)
 	b = binary.AppendVarint(b, v.Price)
@@ -238,4 +254,22 @@ func (r *reader) bool() bool {
 	}
 	r.fail(fmt.Errorf("boolean at byte %d is %d, not 0 or 1", r.pos-1, b))
 	return false
+}
+
+func decodePerson(data []byte) (v Person, err error) {
+	r := newReader(data)
+	readPerson(&r, &v)
+	return v, r.finish()
+}
+
+func decodeAuction(data []byte) (v Auction, err error) {
+	r := newReader(data)
+	readAuction(&r, &v)
+	return v, r.finish()
+}
+
+func decodeBid(data []byte) (v Bid, err error) {
+	r := newReader(data)
+	readBid(&r, &v)
+	return v, r.finish()
 }

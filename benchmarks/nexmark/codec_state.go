@@ -11,14 +11,16 @@ import (
 
 func auctionCountSerde() serde.Serde[auctionCount] {
 	return codec[auctionCount]{name: "auction count", tag: tagAuctionCount,
-		enc: func(b []byte, c *auctionCount) []byte {
+		enc: func(b []byte, c auctionCount) []byte {
 			b = binary.AppendVarint(b, c.Auction)
 			b = binary.AppendVarint(b, c.End)
 			return binary.AppendVarint(b, c.Bids)
 		},
-		dec: func(r *reader, c *auctionCount) {
-			c.Auction, c.End, c.Bids = r.int(), r.int(), r.int()
-		}}
+		dec: decodeAuctionCount}
+}
+
+func readAuctionCount(r *reader, c *auctionCount) {
+	c.Auction, c.End, c.Bids = r.int(), r.int(), r.int()
 }
 
 // minBidBytes is the smallest encoding of a bid without its tag: four
@@ -27,35 +29,57 @@ const minBidBytes = 7
 
 func highestBidSerde() serde.Serde[HighestBid] {
 	return codec[HighestBid]{name: "highest bid", tag: tagHighestBid,
-		enc: func(b []byte, h *HighestBid) []byte {
+		enc: func(b []byte, h HighestBid) []byte {
 			b = binary.AppendVarint(b, h.Start)
 			b = binary.AppendVarint(b, h.End)
 			b = binary.AppendVarint(b, h.Price)
 			b = binary.AppendUvarint(b, uint64(len(h.Bids)))
 			for i := range h.Bids {
-				b = appendBid(b, &h.Bids[i])
+				b = appendBid(b, h.Bids[i])
 			}
 			return b
 		},
-		dec: func(r *reader, h *HighestBid) {
-			h.Start, h.End, h.Price = r.int(), r.int(), r.int()
-			if n := r.count(minBidBytes); n > 0 {
-				h.Bids = make([]Bid, n)
-				for i := range h.Bids {
-					readBid(r, &h.Bids[i])
-				}
-			}
-		}}
+		dec: decodeHighestBid}
+}
+
+func readHighestBid(r *reader, h *HighestBid) {
+	h.Start, h.End, h.Price = r.int(), r.int(), r.int()
+	if n := r.count(minBidBytes); n > 0 {
+		h.Bids = make([]Bid, n)
+		for i := range h.Bids {
+			readBid(r, &h.Bids[i])
+		}
+	}
 }
 
 func activitySerde() serde.Serde[activity] {
 	return codec[activity]{name: "activity", tag: tagActivity,
-		enc: func(b []byte, a *activity) []byte {
+		enc: func(b []byte, a activity) []byte {
 			b = appendString(b, a.Name)
 			b = appendBool(b, a.Joined)
 			return appendBool(b, a.Auction)
 		},
-		dec: func(r *reader, a *activity) {
-			a.Name, a.Joined, a.Auction = r.string(), r.bool(), r.bool()
-		}}
+		dec: decodeActivity}
+}
+
+func readActivity(r *reader, a *activity) {
+	a.Name, a.Joined, a.Auction = r.string(), r.bool(), r.bool()
+}
+
+func decodeAuctionCount(data []byte) (v auctionCount, err error) {
+	r := newReader(data)
+	readAuctionCount(&r, &v)
+	return v, r.finish()
+}
+
+func decodeHighestBid(data []byte) (v HighestBid, err error) {
+	r := newReader(data)
+	readHighestBid(&r, &v)
+	return v, r.finish()
+}
+
+func decodeActivity(data []byte) (v activity, err error) {
+	r := newReader(data)
+	readActivity(&r, &v)
+	return v, r.finish()
 }

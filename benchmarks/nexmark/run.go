@@ -36,7 +36,8 @@ type Result struct {
 	// Records is how many input records the query read.
 	Records int64
 	// Elapsed is the time from the first record read until every stage
-	// of the query had processed everything (see Run).
+	// of the query had processed everything: until the last record any
+	// task processed before the app was found drained (see Run).
 	Elapsed time.Duration
 	// Output is the topic the query wrote.
 	Output string
@@ -131,11 +132,15 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	}
 	// Every stage has processed everything, except what closing the last
 	// windows will send on, which moving the clock an hour ahead does.
+	// Finding that out takes commits; the time they take is not the
+	// query's, so the run ends with the last record processed before.
+	last := watchProgress(app)
 	d := drain{client: client, group: rc.AppID, topics: consumedTopics(b)}
-	if err := d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done); err != nil {
+	err = d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done)
+	elapsed := last().Sub(time.Unix(0, first.Load()))
+	if err != nil {
 		return fail(stopped(err))
 	}
-	elapsed := time.Since(time.Unix(0, first.Load()))
 	clk.advance(time.Hour)
 	if err := d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done); err != nil {
 		return fail(stopped(err))
@@ -154,6 +159,35 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 		return fail(err)
 	}
 	return res, nil
+}
+
+// watchProgress polls the app's processed-record count every millisecond
+// until the returned function is called, which returns when it last grew.
+func watchProgress(app *stream.App) (stop func() time.Time) {
+	quit, finished := make(chan struct{}), make(chan time.Time, 1)
+	go func() {
+		n, at := app.Stats().Records, time.Now()
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				if app.Stats().Records != n {
+					at = time.Now()
+				}
+				finished <- at
+				return
+			case <-tick.C:
+				if m := app.Stats().Records; m != n {
+					n, at = m, time.Now()
+				}
+			}
+		}
+	}()
+	return func() time.Time {
+		close(quit)
+		return <-finished
+	}
 }
 
 // of returns how many events of the given kinds c counts.

@@ -259,6 +259,7 @@ func (d *Driver) Pipe(topic string, key, value []byte, ts int64, headers []batch
 	if err := d.byID[topology.TaskID{Subtopology: sub, Partition: p}].process(&r); err != nil {
 		return d.fail(err)
 	}
+	d.e.records.Add(1)
 	return d.settle()
 }
 
@@ -332,6 +333,7 @@ func (d *Driver) drain() error {
 		if err := t.process(&r); err != nil {
 			return d.fail(err)
 		}
+		d.e.records.Add(1)
 	}
 	d.queue = nil
 	return nil

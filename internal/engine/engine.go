@@ -29,8 +29,9 @@ type Engine struct {
 
 	commits    atomic.Int64
 	errorCount atomic.Int64
-	globals    *globals // the global stores, once bootstrapped; nil if none
-	counters   sync.Map // name → *atomic.Int64, see Counter
+	records    atomic.Int64 // added once per worker loop, not per record
+	globals    *globals     // the global stores, once bootstrapped; nil if none
+	counters   sync.Map     // name → *atomic.Int64, see Counter
 	ready      chan struct{}
 
 	// group is this instance's group membership, set (under mu) before
@@ -180,11 +181,14 @@ type Stats struct {
 	Commits int64
 	// Errors counts records skipped or dead-lettered, or that failed.
 	Errors int64
+	// Records counts the input records the tasks have processed, those of
+	// internal topics included.
+	Records int64
 }
 
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats {
-	return Stats{Commits: e.commits.Load(), Errors: e.errorCount.Load()}
+	return Stats{Commits: e.commits.Load(), Errors: e.errorCount.Load(), Records: e.records.Load()}
 }
 
 // StoreInfo tells where a store lives and how its last restore went.

@@ -95,9 +95,12 @@ func partitionForKey(key []byte, n int32) int32 { return partition.ForKey(key, n
 
 // seal encodes a partition's open batch and queues it for appending.
 func (p *producer) seal(k tp) error {
+	// The batch stays in open and its builder is reset after Build, so a
+	// partition's next batch reuses the buffer the last one grew. Only the
+	// worker that owns the producer sends and seals; mu guards the maps
+	// against the append goroutines.
 	p.mu.Lock()
 	pb := p.open[k]
-	delete(p.open, k)
 	w := p.writers[k]
 	if w == nil {
 		w = &partitionWriter{queue: make(chan []byte, 4), last: -1}
@@ -109,6 +112,8 @@ func (p *producer) seal(k tp) error {
 		return nil
 	}
 	data, err := pb.b.Build(nil)
+	pb.b.Reset()
+	pb.bytes = 0
 	if err != nil {
 		return fmt.Errorf("engine: encode batch for %s-%d: %w", k.topic, k.partition, err)
 	}

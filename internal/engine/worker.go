@@ -74,7 +74,9 @@ func (w *worker) run() error {
 				return err
 			}
 		}
-		if processed == 0 {
+		if processed > 0 {
+			w.e.records.Add(int64(processed))
+		} else {
 			select {
 			case <-w.notify:
 			case fn := <-w.ctl:
