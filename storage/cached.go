@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-
-	"github.com/google/btree"
 )
 
 // Cached is a write-back cache in front of another Store. Writes collect in
@@ -56,20 +54,25 @@ import (
 // Writes (Put, Delete, Apply, FlushCache, Flush, Close) come from one
 // goroutine at a time, the task; Get and Range may run concurrently from
 // any goroutine. Range iterators are snapshots.
+//
+// # Cost
+//
+// Get, Put and Delete of a dirty key are hash-map operations. Key order is
+// paid for only when used: the first Range after a flush indexes the dirty
+// keys (O(n log n)), later Ranges first index the keys written since (O(log
+// n) each), and a Range copies the dirty entries within its bounds. A flush
+// walks that index, or sorts the dirty entries if no Range has built one.
 type Cached struct {
 	inner    Store
 	maxBytes int64
 	onFlush  func(entries []Mutation) error
 
-	mu         sync.RWMutex
-	dirty      *btree.BTreeG[Mutation]
-	dirtyBytes int64
-	flushing   []Mutation // handed to onFlush, not yet dropped; sorted
-	inFlush    bool
-	closed     bool
+	mu       sync.RWMutex
+	dirty    *dirtySet
+	flushing []Mutation // handed to onFlush, not yet dropped; sorted
+	inFlush  bool
+	closed   bool
 }
-
-func mutationLess(a, b Mutation) bool { return bytes.Compare(a.Key, b.Key) < 0 }
 
 // NewCached wraps inner in a write-back cache of at most maxBytes dirty
 // bytes. onFlush receives each flush's entries; they are sorted by key, and
@@ -86,7 +89,7 @@ func NewCached(inner Store, maxBytes int, onFlush func(entries []Mutation) error
 		inner:    inner,
 		maxBytes: int64(maxBytes),
 		onFlush:  onFlush,
-		dirty:    btree.NewG(btreeDegree, mutationLess),
+		dirty:    newDirtySet(),
 	}
 }
 
@@ -101,14 +104,14 @@ func (c *Cached) Inner() Store { return c.inner }
 func (c *Cached) DirtyBytes() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return int(c.dirtyBytes)
+	return int(c.dirty.bytes)
 }
 
 // DirtyLen returns the number of dirty keys.
 func (c *Cached) DirtyLen() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.dirty.Len()
+	return c.dirty.len()
 }
 
 func (c *Cached) closedErr(op string) error {
@@ -123,7 +126,7 @@ func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 		c.mu.RUnlock()
 		return nil, false, c.closedErr("get")
 	}
-	e, ok := c.dirty.Get(Mutation{Key: key})
+	e, ok := c.dirty.get(key)
 	if !ok && c.flushing != nil {
 		if i := searchMutations(c.flushing, key); i < len(c.flushing) && bytes.Equal(c.flushing[i].Key, key) {
 			e, ok = c.flushing[i], true
@@ -144,21 +147,24 @@ func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 
 // Put buffers key = value and evicts if the dirty bytes exceed the bound.
 func (c *Cached) Put(key, value []byte) error {
-	return c.write("put", Mutation{Key: cloneBytes(key), Value: cloneBytes(value)})
+	// The dirty set copies the key, and only if it is new.
+	return c.write("put", Mutation{Key: key, Value: cloneBytes(value)})
 }
 
 // Delete buffers a deletion of key, which hides the inner store's value
 // until it is flushed there.
 func (c *Cached) Delete(key []byte) error {
-	return c.write("delete", Mutation{Key: cloneBytes(key), Delete: true})
+	return c.write("delete", Mutation{Key: key, Delete: true})
 }
 
 // Apply buffers the mutations like Puts and Deletes, then evicts once if
 // needed. It does not write to the inner store: use Inner for restore.
 func (c *Cached) Apply(batch []Mutation) error {
+	// Values are copied here, outside the lock; keys by the dirty set, and
+	// only when new.
 	ms := make([]Mutation, len(batch))
 	for i, m := range batch {
-		ms[i] = Mutation{Key: cloneBytes(m.Key), Delete: m.Delete}
+		ms[i] = Mutation{Key: m.Key, Delete: m.Delete}
 		if !m.Delete {
 			ms[i].Value = cloneBytes(m.Value)
 		}
@@ -173,12 +179,9 @@ func (c *Cached) write(op string, ms ...Mutation) error {
 		return c.closedErr(op)
 	}
 	for _, m := range ms {
-		if old, replaced := c.dirty.ReplaceOrInsert(m); replaced {
-			c.dirtyBytes -= entrySize(old.Key, old.Value)
-		}
-		c.dirtyBytes += entrySize(m.Key, m.Value)
+		c.dirty.set(m)
 	}
-	evict := c.dirtyBytes > c.maxBytes && !c.inFlush
+	evict := c.dirty.bytes > c.maxBytes && !c.inFlush
 	c.mu.Unlock()
 	if !evict {
 		return nil
@@ -201,19 +204,14 @@ func (c *Cached) FlushCache() error {
 		c.mu.Unlock()
 		return fmt.Errorf("storage: flush cached store %q: %w", c.inner.Name(), ErrFlushInProgress)
 	}
-	if c.dirty.Len() == 0 {
+	if c.dirty.len() == 0 {
 		c.mu.Unlock()
 		return nil
 	}
-	entries := make([]Mutation, 0, c.dirty.Len())
-	c.dirty.Ascend(func(m Mutation) bool {
-		entries = append(entries, m)
-		return true
-	})
+	entries := c.dirty.sorted()
 	c.flushing = entries
 	c.inFlush = true
-	c.dirty = btree.NewG(btreeDegree, mutationLess)
-	c.dirtyBytes = 0
+	c.dirty = newDirtySet()
 	c.mu.Unlock()
 
 	done := false
@@ -243,10 +241,7 @@ func (c *Cached) finishFlush(entries []Mutation, ok bool) {
 		return
 	}
 	for _, m := range entries {
-		if !c.dirty.Has(m) {
-			c.dirty.ReplaceOrInsert(m)
-			c.dirtyBytes += entrySize(m.Key, m.Value)
-		}
+		c.dirty.restore(m)
 	}
 }
 
@@ -285,8 +280,7 @@ func (c *Cached) Abandon() error {
 		return nil
 	}
 	c.closed = true
-	c.dirty = btree.NewG(btreeDegree, mutationLess)
-	c.dirtyBytes = 0
+	c.dirty = newDirtySet()
 	c.mu.Unlock()
 	return c.inner.Close()
 }
@@ -331,32 +325,10 @@ func (c *Cached) mergedRange(start, end []byte, reverse bool) (Iterator, error) 
 		return nil, err
 	}
 	return newMergeIterator(reverse,
-		newSliceSource(c.dirtyRange(start, end), reverse),
+		newSliceSource(c.dirty.rangeCopy(start, end), reverse),
 		newSliceSource(boundSlice(c.flushing, start, end), reverse),
 		iteratorSource{inner},
 	), nil
-}
-
-// dirtyRange copies the dirty entries in [start, end), in ascending order;
-// the entries themselves are immutable, so the copy is a snapshot. The
-// caller holds mu.
-func (c *Cached) dirtyRange(start, end []byte) []Mutation {
-	var out []Mutation
-	collect := func(m Mutation) bool {
-		out = append(out, m)
-		return true
-	}
-	switch {
-	case start != nil && end != nil:
-		c.dirty.AscendRange(Mutation{Key: start}, Mutation{Key: end}, collect)
-	case start != nil:
-		c.dirty.AscendGreaterOrEqual(Mutation{Key: start}, collect)
-	case end != nil:
-		c.dirty.AscendLessThan(Mutation{Key: end}, collect)
-	default:
-		c.dirty.Ascend(collect)
-	}
-	return out
 }
 
 func searchMutations(ms []Mutation, key []byte) int {

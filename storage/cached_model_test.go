@@ -23,6 +23,39 @@ type cacheModel struct {
 	emitted map[string]string  // the changelog as rebuilt from onFlush
 	failing bool               // make the next onFlush calls fail
 	flushes int
+
+	// Ranges start at step rangeFrom, and then each range slot ranges
+	// with probability 1/rangeOdds (a Get otherwise), so that dirty sets
+	// see many writes before and between the Ranges that index them.
+	rangeFrom, rangeOdds int
+	steps                int
+	lazy                 lazyIndexCounts
+}
+
+// lazyIndexCounts counts how often the dirty set's ordered index was
+// exercised in each of its states, so the test can tell it covered them.
+type lazyIndexCounts struct {
+	builds       int // a Range indexed a non-empty dirty set
+	syncs        int // a Range indexed keys written since the last Range
+	sortFlushes  int // a flush sorted a dirty set nobody had ranged
+	indexFlushes int // a flush walked the index
+}
+
+// observe records the dirty set's index state before an operation that
+// orders it.
+func (m *cacheModel) observe(flush bool) {
+	d := m.c.dirty
+	switch {
+	case d.len() == 0:
+	case flush && d.index == nil:
+		m.lazy.sortFlushes++
+	case flush:
+		m.lazy.indexFlushes++
+	case d.index == nil:
+		m.lazy.builds++
+	case len(d.pending) > 0:
+		m.lazy.syncs++
+	}
 }
 
 func (m *cacheModel) onFlush(entries []Mutation) error {
@@ -116,6 +149,7 @@ func (m *cacheModel) sortedState(start, end []byte) []kv {
 
 func (m *cacheModel) step() {
 	t, c := m.t, m.c
+	m.steps++
 	switch op := m.rng.IntN(100); {
 	case op < 40:
 		k, v := m.key(), m.value()
@@ -129,32 +163,12 @@ func (m *cacheModel) step() {
 			batch[i] = Mutation{Key: m.key(), Value: m.value(), Delete: m.rng.IntN(3) == 0}
 		}
 		m.write(func() error { return c.Apply(batch) }, batch...)
-	case op < 80:
-		k := m.key()
-		v, ok, err := c.Get(k)
-		want, wantOK := m.state[string(k)]
-		if err != nil || ok != wantOK || string(v) != want {
-			t.Fatalf("Get(%x) = %x, %v, %v; want %x, %v", k, v, ok, err, want, wantOK)
-		}
+	case op < 80 || op < 90 && (m.steps < m.rangeFrom || m.rangeOdds > 1 && m.rng.IntN(m.rangeOdds) != 0):
+		m.checkGet(m.key())
 	case op < 90:
-		start, end := m.key(), m.key()
-		if m.rng.IntN(4) == 0 {
-			start = nil
-		}
-		if m.rng.IntN(4) == 0 {
-			end = nil
-		}
-		want := m.sortedState(start, end)
-		if end != nil && bytes.Compare(start, end) >= 0 {
-			want = nil
-		}
-		if got := scan(t, c, start, end); !equalKVs(got, want) {
-			t.Fatalf("Range(%x, %x) = %q, want %q", start, end, got, want)
-		}
-		if got := reverseScan(t, c, start, end); !equalKVs(got, reversed(want)) {
-			t.Fatalf("ReverseRange(%x, %x) = %q, want %q", start, end, got, reversed(want))
-		}
+		m.checkRange()
 	case op < 97:
+		m.observe(true)
 		err := c.FlushCache()
 		switch {
 		case m.failing && c.DirtyLen() > 0 && !errors.Is(err, errInjected):
@@ -169,6 +183,7 @@ func (m *cacheModel) step() {
 	default:
 		// The next few writes' evictions and this flush fail.
 		m.failing = true
+		m.observe(true)
 		if err := c.FlushCache(); c.DirtyLen() > 0 && !errors.Is(err, errInjected) {
 			t.Fatalf("failing FlushCache = %v", err)
 		}
@@ -176,6 +191,36 @@ func (m *cacheModel) step() {
 			m.step()
 		}
 		m.failing = false
+	}
+}
+
+func (m *cacheModel) checkGet(k []byte) {
+	v, ok, err := m.c.Get(k)
+	want, wantOK := m.state[string(k)]
+	if err != nil || ok != wantOK || string(v) != want {
+		m.t.Fatalf("Get(%x) = %x, %v, %v; want %x, %v", k, v, ok, err, want, wantOK)
+	}
+}
+
+func (m *cacheModel) checkRange() {
+	t, c := m.t, m.c
+	start, end := m.key(), m.key()
+	if m.rng.IntN(4) == 0 {
+		start = nil
+	}
+	if m.rng.IntN(4) == 0 {
+		end = nil
+	}
+	want := m.sortedState(start, end)
+	if end != nil && bytes.Compare(start, end) >= 0 {
+		want = nil
+	}
+	m.observe(false)
+	if got := scan(t, c, start, end); !equalKVs(got, want) {
+		t.Fatalf("Range(%x, %x) = %q, want %q", start, end, got, want)
+	}
+	if got := reverseScan(t, c, start, end); !equalKVs(got, reversed(want)) {
+		t.Fatalf("ReverseRange(%x, %x) = %q, want %q", start, end, got, reversed(want))
 	}
 }
 
@@ -197,35 +242,55 @@ func (m *cacheModel) checkInner() {
 	}
 }
 
+// TestCachedAgainstModel runs the model on both inner stores, with Ranges
+// in a tenth of the steps (dirty sets are usually indexed soon after a
+// flush), rarely (they are indexed after many writes, and often flushed
+// unindexed) or only after 2,000 steps of point operations.
 func TestCachedAgainstModel(t *testing.T) {
+	rangings := []struct {
+		name                 string
+		rangeFrom, rangeOdds int
+	}{
+		{"rangeOften", 0, 1},
+		{"rangeRarely", 0, 4},
+		{"rangeLate", 2000, 1},
+	}
 	for _, innerName := range []string{"Memory", "LevelDB"} {
-		for seed := range uint64(4) {
-			t.Run(fmt.Sprintf("%s/seed%d", innerName, seed), func(t *testing.T) {
-				var inner Store = openTestMemory(t)
-				if innerName == "LevelDB" {
-					inner = openTestLevelDB(t)
-				}
-				m := &cacheModel{
-					t:        t,
-					rng:      rand.New(rand.NewPCG(seed, 0xedd1)),
-					inner:    inner,
-					maxBytes: 300 + int(seed)*400,
-					state:    map[string]string{},
-					pending:  map[string]*string{},
-					emitted:  map[string]string{},
-				}
-				m.c = NewCached(inner, m.maxBytes, m.onFlush)
-				for range 3000 {
-					m.step()
-				}
-				if err := m.c.Flush(); err != nil {
-					t.Fatal(err)
-				}
-				m.checkInner()
-				if m.flushes < 20 {
-					t.Fatalf("only %d successful flushes: the test did not exercise eviction", m.flushes)
-				}
-			})
+		for _, r := range rangings {
+			for seed := range uint64(4) {
+				t.Run(fmt.Sprintf("%s/%s/seed%d", innerName, r.name, seed), func(t *testing.T) {
+					var inner Store = openTestMemory(t)
+					if innerName == "LevelDB" {
+						inner = openTestLevelDB(t)
+					}
+					m := &cacheModel{
+						t:         t,
+						rng:       rand.New(rand.NewPCG(seed, 0xedd1)),
+						inner:     inner,
+						maxBytes:  300 + int(seed)*400,
+						state:     map[string]string{},
+						pending:   map[string]*string{},
+						emitted:   map[string]string{},
+						rangeFrom: r.rangeFrom,
+						rangeOdds: r.rangeOdds,
+					}
+					m.c = NewCached(inner, m.maxBytes, m.onFlush)
+					for range 3000 {
+						m.step()
+					}
+					if err := m.c.Flush(); err != nil {
+						t.Fatal(err)
+					}
+					m.checkInner()
+					if m.flushes < 20 {
+						t.Fatalf("only %d successful flushes: the test did not exercise eviction", m.flushes)
+					}
+					if l := m.lazy; l.builds == 0 || l.syncs == 0 || l.sortFlushes == 0 || l.indexFlushes == 0 {
+						t.Fatalf("the dirty set's lazy index was not exercised in every state: %+v", l)
+					}
+					t.Logf("%d flushes, lazy index %+v", m.flushes, m.lazy)
+				})
+			}
 		}
 	}
 }

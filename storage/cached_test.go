@@ -376,3 +376,48 @@ func TestCachedFailedFlushKeepsNewerCallbackWrites(t *testing.T) {
 		t.Fatalf("emitted %q", emitted)
 	}
 }
+
+// TestCachedFailedFlushRestoresIntoIndexedDirtySet fails a flush after the
+// callback wrote to the store and ranged over it, so the entries returning
+// to the dirty set must join an ordered index that already exists.
+func TestCachedFailedFlushRestoresIntoIndexedDirtySet(t *testing.T) {
+	inner := openTestMemory(t)
+	mustPut(t, inner, "d", "inner")
+	var c *Cached
+	fail := true
+	var emitted []string
+	c = NewCached(inner, 1<<20, func(entries []Mutation) error {
+		if fail {
+			mustPut(t, c, "c", "callback")
+			if got := scan(t, c, nil, nil); !equalKVs(got, []kv{{"a", "old"}, {"b", "1"}, {"c", "callback"}, {"d", "inner"}}) {
+				t.Errorf("scan during the callback = %v", got)
+			}
+			mustPut(t, c, "a", "newer")
+			return errInjected
+		}
+		emitted = append(emitted, render(entries))
+		return nil
+	})
+	mustPut(t, c, "b", "1")
+	mustPut(t, c, "a", "old")
+	if err := c.FlushCache(); !errors.Is(err, errInjected) {
+		t.Fatalf("FlushCache = %v", err)
+	}
+	want := []kv{{"a", "newer"}, {"b", "1"}, {"c", "callback"}, {"d", "inner"}}
+	if got := scan(t, c, nil, nil); !equalKVs(got, want) {
+		t.Fatalf("scan after the failed flush = %v\nwant %v", got, want)
+	}
+	if got := reverseScan(t, c, []byte("b"), nil); !equalKVs(got, reversed(want[1:])) {
+		t.Fatalf("reverse scan [b, nil) after the failed flush = %v", got)
+	}
+	if c.DirtyLen() != 3 {
+		t.Fatalf("DirtyLen = %d, want 3", c.DirtyLen())
+	}
+	fail = false
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	if len(emitted) != 1 || emitted[0] != "a=newer b=1 c=callback" {
+		t.Fatalf("emitted %q", emitted)
+	}
+}

@@ -1,0 +1,167 @@
+package storage
+
+import (
+	"bytes"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/google/btree"
+)
+
+// dirtySet is a Cached store's unflushed writes, the last one per key.
+//
+// Point operations are what every record does, several times, so the
+// entries live in a hash map. Key order is only needed by Range and
+// FlushCache: an ordered index of the keys is built by the first Range over
+// the set and afterwards brought up to date lazily, by the next Range,
+// from the list of keys added since. A store that never ranges thus pays
+// no ordered insert per write, and one that ranges after every write pays
+// one O(log n) insert per new key, never a rebuild.
+//
+// Keys never leave a dirty set (a Delete is an entry too); the whole set is
+// replaced when it is flushed, which also drops its index.
+//
+// Locking is Cached.mu's: writers (set, restore) hold it exclusively,
+// readers (get, rangeCopy, sorted) at least for reading.
+type dirtySet struct {
+	entries map[string]Mutation // keyed by aliasKey(m.Key)
+	bytes   int64               // sum of entrySize over entries
+
+	// idxMu serializes the readers that bring the index up to date, since
+	// Range holds Cached.mu only for reading. Writers need not take it:
+	// holding Cached.mu exclusively excludes every reader.
+	idxMu sync.Mutex
+	// index holds every key of entries except those in pending, or is nil
+	// when no Range has needed it yet (pending is then empty).
+	index   *btree.BTreeG[string]
+	pending []string
+}
+
+func newDirtySet() *dirtySet {
+	return &dirtySet{entries: make(map[string]Mutation)}
+}
+
+// aliasKey returns a string sharing key's bytes, so the map and the index
+// do not hold a second copy of every key. This is safe because the keys it
+// is used on are the dirty set's own clones, which nothing modifies: the
+// set never writes to them, and onFlush, Store.Apply and iterator users
+// must not modify the keys they are given.
+func aliasKey(key []byte) string {
+	return unsafe.String(unsafe.SliceData(key), len(key))
+}
+
+func (d *dirtySet) len() int { return len(d.entries) }
+
+func (d *dirtySet) get(key []byte) (Mutation, bool) {
+	m, ok := d.entries[string(key)]
+	return m, ok
+}
+
+// set records m as key's last write. m.Key may be the caller's: it is
+// cloned only when the key is new, and otherwise replaced by the identical
+// clone already stored. m.Value must already be the set's own.
+func (d *dirtySet) set(m Mutation) {
+	if old, ok := d.entries[string(m.Key)]; ok {
+		m.Key = old.Key
+		d.bytes -= entrySize(old.Key, old.Value)
+		d.entries[aliasKey(m.Key)] = m
+	} else {
+		m.Key = cloneBytes(m.Key)
+		d.insert(m)
+	}
+	d.bytes += entrySize(m.Key, m.Value)
+}
+
+// restore puts back an entry of a failed flush unless key has been written
+// since: the newer write must win.
+func (d *dirtySet) restore(m Mutation) {
+	if _, ok := d.entries[aliasKey(m.Key)]; ok {
+		return
+	}
+	d.insert(m)
+	d.bytes += entrySize(m.Key, m.Value)
+}
+
+// insert adds a new entry whose key is already the set's own.
+func (d *dirtySet) insert(m Mutation) {
+	k := aliasKey(m.Key)
+	d.entries[k] = m
+	if d.index != nil {
+		d.pending = append(d.pending, k)
+	}
+}
+
+// syncIndex builds the index or inserts the keys added since it was last
+// synced. The caller holds idxMu.
+func (d *dirtySet) syncIndex() {
+	if d.index == nil {
+		keys := make([]string, 0, len(d.entries))
+		for k := range d.entries {
+			keys = append(keys, k)
+		}
+		// Inserting in order keeps each insert on the tree's right edge.
+		slices.Sort(keys)
+		d.index = btree.NewG(btreeDegree, stringLess)
+		for _, k := range keys {
+			d.index.ReplaceOrInsert(k)
+		}
+		return
+	}
+	for _, k := range d.pending {
+		d.index.ReplaceOrInsert(k)
+	}
+	d.pending = d.pending[:0]
+}
+
+func stringLess(a, b string) bool { return a < b }
+
+// rangeCopy copies the entries in [start, end), in ascending order; the
+// entries themselves are immutable, so the copy is a snapshot.
+func (d *dirtySet) rangeCopy(start, end []byte) []Mutation {
+	if len(d.entries) == 0 {
+		return nil
+	}
+	d.idxMu.Lock()
+	defer d.idxMu.Unlock()
+	d.syncIndex()
+	var out []Mutation
+	collect := func(k string) bool {
+		out = append(out, d.entries[k])
+		return true
+	}
+	// The bounds are only compared with during the call, so aliasing the
+	// caller's bytes is safe and saves two allocations per range.
+	switch {
+	case start != nil && end != nil:
+		d.index.AscendRange(aliasKey(start), aliasKey(end), collect)
+	case start != nil:
+		d.index.AscendGreaterOrEqual(aliasKey(start), collect)
+	case end != nil:
+		d.index.AscendLessThan(aliasKey(end), collect)
+	default:
+		d.index.Ascend(collect)
+	}
+	return out
+}
+
+// sorted returns every entry in ascending key order, from the index if a
+// Range has built one, else by sorting.
+func (d *dirtySet) sorted() []Mutation {
+	out := make([]Mutation, 0, len(d.entries))
+	d.idxMu.Lock()
+	defer d.idxMu.Unlock()
+	if d.index == nil {
+		for _, m := range d.entries {
+			out = append(out, m)
+		}
+		slices.SortFunc(out, func(a, b Mutation) int { return bytes.Compare(a.Key, b.Key) })
+		return out
+	}
+	d.syncIndex()
+	d.index.Ascend(func(k string) bool {
+		out = append(out, d.entries[k])
+		return true
+	})
+	return out
+}
