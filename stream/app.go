@@ -21,6 +21,19 @@ type Config struct {
 	StateDir string
 	// CommitInterval is commit.interval.ms (default 30 s).
 	CommitInterval time.Duration
+	// Linger is the producer's linger.ms: how long output records may wait
+	// in an open batch before it is appended (default 100 ms, as Kafka
+	// Streams sets it; negative: appended after each processing round).
+	Linger time.Duration
+	// MaxTaskDrift bounds how far ahead in event time a task writing a
+	// repartition topic may run of the other tasks of its sub-topology in
+	// this instance that have records waiting (default 1 s; negative:
+	// unbounded). Downstream windows see the records of all those tasks
+	// mixed in one partition, so without it a task that runs ahead (its
+	// worker less loaded, say, while catching up on a backlog) makes the
+	// others' records late. Across instances only the grace period
+	// absorbs such skew.
+	MaxTaskDrift time.Duration
 	// Threads is num.stream.threads (default 1).
 	Threads int
 	// CacheMaxBytes is statestore.cache.max.bytes (default 10 MiB).
@@ -92,7 +105,7 @@ func NewApp(b *Builder, cfg Config) (*App, error) {
 	}
 	eng, err := engine.New(b.b.Topo, engine.Config{
 		AppID: b.b.AppID, Client: cfg.Client, StateDir: cfg.StateDir,
-		CommitInterval: cfg.CommitInterval, Threads: cfg.Threads, CacheMaxBytes: cfg.CacheMaxBytes,
+		CommitInterval: cfg.CommitInterval, Linger: cfg.Linger, MaxTaskDrift: cfg.MaxTaskDrift, Threads: cfg.Threads, CacheMaxBytes: cfg.CacheMaxBytes,
 		InMemoryStores: cfg.InMemoryStores, OnDeserializeError: cfg.OnDeserializationError.p,
 		OnProcessingError: cfg.OnProcessingError.p, Logger: cfg.Logger, Now: cfg.Now,
 		ApplicationServer: cfg.ApplicationServer, StandbyReplicas: cfg.StandbyReplicas,

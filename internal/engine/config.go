@@ -43,6 +43,20 @@ type Config struct {
 	// CommitInterval is commit.interval.ms (default 30 s, Kafka Streams'
 	// at-least-once default).
 	CommitInterval time.Duration
+	// Linger is the producer's linger.ms: how long a batch of output
+	// records may stay open before it is appended (default 100 ms, what
+	// Kafka Streams sets for its producers; negative: appended at the end
+	// of each processing round). Batches of 256 KiB are appended at once,
+	// and every open batch at a commit. Without it, a quiet output
+	// partition would wait a whole commit interval, and records of other
+	// workers would reach a repartition topic in commit-sized bursts, far
+	// out of event-time order.
+	Linger time.Duration
+	// MaxTaskDrift bounds how far in event time a task of a sub-topology
+	// that writes a repartition topic may run ahead of the earliest record
+	// waiting in the other tasks of its sub-topology in this instance
+	// (default 1 s; negative: unbounded). See align.go.
+	MaxTaskDrift time.Duration
 	// Threads is num.stream.threads: goroutines processing tasks (default 1).
 	Threads int
 	// CacheMaxBytes bounds each store's write-back cache (default 10 MiB
@@ -103,6 +117,15 @@ func (c *Config) validate() error {
 	}
 	if c.Threads <= 0 {
 		c.Threads = 1
+	}
+	if c.MaxTaskDrift == 0 {
+		c.MaxTaskDrift = time.Second
+	}
+	switch {
+	case c.Linger == 0:
+		c.Linger = 100 * time.Millisecond
+	case c.Linger < 0:
+		c.Linger = 0
 	}
 	if c.CacheMaxBytes <= 0 {
 		c.CacheMaxBytes = 10 << 20

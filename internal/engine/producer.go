@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
@@ -22,6 +23,7 @@ type producer struct {
 	ctx    context.Context
 	client broker.Client
 	parts  func(topic string) (int32, error)
+	now    func() time.Time
 
 	mu      sync.Mutex
 	open    map[tp]*pendingBatch
@@ -29,6 +31,13 @@ type producer struct {
 	err     error // first append failure
 	wg      sync.WaitGroup
 	sticky  map[string]int32 // keyless records: one partition per topic per batch
+
+	// A batch to a repartition topic spans at most maxSpan ms of event
+	// time (negative: unbounded), a quarter of Config.MaxTaskDrift. Each partition of such a topic
+	// interleaves the batches of every task writing it, so the span bounds
+	// how far out of order a downstream task sees them (see align.go).
+	repartition map[string]bool
+	maxSpan     int64
 }
 
 type tp struct {
@@ -39,6 +48,12 @@ type tp struct {
 type pendingBatch struct {
 	b     *batch.Builder
 	bytes int
+	// opened is when the batch's first record was added (the worker's
+	// clock, Unix ms).
+	opened int64
+	// minTS and maxTS are the batch's record timestamps' range, which may
+	// not exceed maxSpan (noHead: unbounded).
+	minTS, maxTS, maxSpan int64
 }
 
 // partitionWriter appends one partition's batches in order.
@@ -48,8 +63,16 @@ type partitionWriter struct {
 	last int64
 }
 
-func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error)) *producer {
-	return &producer{ctx: ctx, client: client, parts: parts, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{}, sticky: map[string]int32{}}
+func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error), now func() time.Time,
+	repartition map[string]bool, maxSpan time.Duration) *producer {
+	p := &producer{ctx: ctx, client: client, parts: parts, now: now, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{},
+		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1}
+	if maxSpan >= 0 {
+		// A quarter of the drift: records a task has processed but not
+		// yet appended count towards the skew downstream too.
+		p.maxSpan = maxSpan.Milliseconds() / 4
+	}
+	return p
 }
 
 // send adds a record; partition -1 picks Kafka's default partition for the
@@ -75,9 +98,24 @@ func (p *producer) send(topic string, partition int32, key, value []byte, ts int
 	}
 	pb := p.open[k]
 	if pb == nil {
-		pb = &pendingBatch{b: batch.NewBuilder(batch.BuilderOptions{})}
+		pb = &pendingBatch{b: batch.NewBuilder(batch.BuilderOptions{}), maxSpan: noHead}
+		if p.repartition[topic] && p.maxSpan >= 0 {
+			pb.maxSpan = p.maxSpan
+		}
 		p.open[k] = pb
 	}
+	if pb.b.Len() > 0 && max(pb.maxTS, ts)-min(pb.minTS, ts) > pb.maxSpan {
+		p.mu.Unlock()
+		if err := p.seal(k); err != nil {
+			return err
+		}
+		p.mu.Lock()
+	}
+	if pb.b.Len() == 0 {
+		pb.opened = p.now().UnixMilli()
+		pb.minTS, pb.maxTS = ts, ts
+	}
+	pb.minTS, pb.maxTS = min(pb.minTS, ts), max(pb.maxTS, ts)
 	pb.b.Add(batch.Record{Key: key, Value: value, Timestamp: ts, Headers: headers})
 	pb.bytes += len(key) + len(value) + 16
 	full := pb.bytes >= maxBatchBytes
@@ -149,6 +187,24 @@ func countRecords(data []byte) int {
 		return 0
 	}
 	return int(h.RecordCount)
+}
+
+// sealLingering seals the batches that have been open for linger or more.
+func (p *producer) sealLingering(linger time.Duration) error {
+	cutoff := p.now().Add(-linger).UnixMilli()
+	p.mu.Lock()
+	var due []tp
+	for k, pb := range p.open {
+		if pb.b.Len() > 0 && pb.opened <= cutoff {
+			due = append(due, k)
+		}
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, k := range due {
+		errs = append(errs, p.seal(k))
+	}
+	return errors.Join(errs...)
 }
 
 // flush seals every open batch and waits until everything sent so far is

@@ -25,6 +25,7 @@ type runtime struct {
 	perStore int
 	active   map[topology.TaskID]*activeTask
 	standbys map[topology.TaskID]*standbyTask
+	align    map[int]*alignGroup // sub-topology → its tasks here, see align.go
 	started  bool
 	release  chan struct{} // closed to unpark the workers; nil when running
 
@@ -44,15 +45,20 @@ type activeTask struct {
 // newRuntime makes the workers (not started) and sizes store caches for
 // the plan's tasks.
 func (e *Engine) newRuntime(ctx context.Context) *runtime {
-	r := &runtime{e: e, active: map[topology.TaskID]*activeTask{}, standbys: map[topology.TaskID]*standbyTask{}}
+	r := &runtime{e: e, active: map[topology.TaskID]*activeTask{}, standbys: map[topology.TaskID]*standbyTask{},
+		align: alignGroups(e.topo, e.plan.subs, e.cfg.MaxTaskDrift)}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	// Producers outlive the workers' context: the final commit appends
 	// after it is cancelled.
 	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.pcancel = pcancel
+	repartition := map[string]bool{}
+	for name, it := range e.topo.InternalTopics {
+		repartition[name] = it.Repartition
+	}
 	for range e.cfg.Threads {
 		w := &worker{e: e, ctx: r.ctx, notify: make(chan struct{}, 1), ctl: make(chan func(), 4), done: make(chan struct{})}
-		w.producer = newProducer(pctx, e.cfg.Client, e.partitions)
+		w.producer = newProducer(pctx, e.cfg.Client, e.partitions, e.cfg.Now, repartition, e.cfg.MaxTaskDrift)
 		r.workers = append(r.workers, w)
 	}
 	storeCount := 0
@@ -78,6 +84,10 @@ func (r *runtime) openActive(ctx context.Context, id topology.TaskID) (*activeTa
 	}
 	if err != nil {
 		return nil, err
+	}
+	if g := r.align[id.Subtopology]; g != nil {
+		t.align = g
+		g.join(t)
 	}
 	fctx, stop := context.WithCancel(r.ctx)
 	at := &activeTask{t: t, w: w, stop: stop}
@@ -132,6 +142,9 @@ func (r *runtime) closeActive(id topology.TaskID) error {
 	at.stop()
 	at.fetchers.Wait()
 	at.w.tasks = slices.DeleteFunc(at.w.tasks, func(t *task) bool { return t == at.t })
+	if at.t.align != nil {
+		at.t.align.leave(at.t)
+	}
 	delete(r.active, id)
 	r.e.mu.Lock()
 	delete(r.e.tasks, id)

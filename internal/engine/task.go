@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/eddy-streams/eddy/broker/batch"
@@ -27,10 +28,15 @@ type task struct {
 	memo    map[any]any
 
 	streamTime int64
-	current    *topology.RawRecord
-	puncts     []*punctuation
-	closers    []func() error // OnClose functions, in registration order
-	dir        string
+	// align is the task's sub-topology's alignment group (align.go), nil
+	// if it writes no repartition topic; head is what it published there.
+	align *alignGroup
+	head  atomic.Int64
+
+	current *topology.RawRecord
+	puncts  []*punctuation
+	closers []func() error // OnClose functions, in registration order
+	dir     string
 	// checkpointed is set while the checkpoint file matches the local
 	// stores; the first local write after it removes the file, so a crash
 	// in between forces a full restore instead of trusting stale state.

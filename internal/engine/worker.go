@@ -31,6 +31,10 @@ type worker struct {
 	ctl chan func()
 	// done is closed when run has returned.
 	done chan struct{}
+	// heldBack is set when a task of this round stopped at its alignment
+	// limit (align.go): another worker's progress will release it, which
+	// nothing signals, so the worker polls sooner.
+	heldBack bool
 }
 
 // ProcessingError names the record whose processing failed.
@@ -56,6 +60,7 @@ func (w *worker) run() error {
 			return w.commitUnlessFenced()
 		}
 		w.control()
+		w.heldBack = false
 		processed := 0
 		for _, t := range w.tasks {
 			n, err := w.processTask(t)
@@ -67,6 +72,9 @@ func (w *worker) run() error {
 				return err
 			}
 		}
+		if err := w.producer.sealLingering(w.e.cfg.Linger); err != nil {
+			return err
+		}
 		// When the group's generation has ended the runtime commits
 		// (or finds the tasks lost) before rejoining.
 		if !w.e.cfg.Now().Before(w.nextCommit) && !w.e.generationOver() {
@@ -77,12 +85,16 @@ func (w *worker) run() error {
 		if processed > 0 {
 			w.e.records.Add(int64(processed))
 		} else {
+			idle := 10 * time.Millisecond
+			if w.heldBack {
+				idle = time.Millisecond
+			}
 			select {
 			case <-w.notify:
 			case fn := <-w.ctl:
 				fn()
 			case <-w.ctx.Done():
-			case <-time.After(10 * time.Millisecond):
+			case <-time.After(idle):
 			}
 		}
 	}
@@ -120,6 +132,17 @@ func (w *worker) commitUnlessFenced() error {
 // not answered) holds the task back until its records arrive, as Kafka
 // Streams does with max.task.idle.ms=0; inputs that are caught up do not.
 func (w *worker) processTask(t *task) (int, error) {
+	if t.align == nil {
+		return w.processRound(t, noHead)
+	}
+	n, err := w.processRound(t, t.align.limit(t))
+	t.head.Store(t.nextHead())
+	return n, err
+}
+
+// processRound processes up to recordsPerRound records of t with
+// timestamps up to limit, in timestamp order across its inputs.
+func (w *worker) processRound(t *task, limit int64) (int, error) {
 	n := 0
 	for n < recordsPerRound {
 		var pick *input
@@ -136,6 +159,10 @@ func (w *worker) processTask(t *task) (int, error) {
 			}
 		}
 		if pick == nil {
+			return n, nil
+		}
+		if pick.cur.Timestamp > limit {
+			w.heldBack = true
 			return n, nil
 		}
 		if err := t.process(&pick.cur); err != nil {

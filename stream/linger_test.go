@@ -1,0 +1,61 @@
+package stream_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+// TestOutputAppendedAfterLinger checks that output records reach their
+// topic once their batch has lingered, long before the next commit: a
+// quiet output must not wait a whole commit interval (Kafka Streams'
+// producers linger 100 ms).
+func TestOutputAppendedAfterLinger(t *testing.T) {
+	e := newProcEnv(t)
+	e.createTopic("in", 1)
+	e.createTopic("out", 1)
+	b := stream.NewBuilder("linger")
+	stream.From(b, "in", serde.Int64, serde.String).
+		Filter(func(_ int64, v string) bool { return v != "drop" }).
+		To("out", nil, nil)
+	app, err := stream.NewApp(b, stream.Config{Client: e.client, StateDir: t.TempDir(), CommitInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	e.produce("in", 0, []batch.Record{
+		{Key: int64Bytes(1), Value: []byte("keep"), Timestamp: 1},
+		{Key: int64Bytes(2), Value: []byte("drop"), Timestamp: 2},
+		{Key: int64Bytes(3), Value: []byte("keep too"), Timestamp: 3},
+	})
+	e.eventually("the filtered records in out", func() bool { return len(e.readAll("out", 0)) == 2 })
+	got := e.readAll("out", 0)
+	if string(got[0].Value) != "keep" || string(got[1].Value) != "keep too" {
+		t.Fatalf("out holds %q and %q", got[0].Value, got[1].Value)
+	}
+	// No commit happened: the records came out through the linger.
+	if app.Stats().Commits != 0 {
+		t.Fatalf("%d commits within an hour's commit interval", app.Stats().Commits)
+	}
+	offs, err := e.client.CommittedOffsets(e.ctx, "linger", []broker.TopicPartition{{Topic: "in", Partition: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if offs[0].Offset >= 0 {
+		t.Fatalf("input committed at %d before any commit", offs[0].Offset)
+	}
+}
