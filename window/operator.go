@@ -12,6 +12,7 @@ import (
 	"github.com/eddy-streams/eddy/broker/batch"
 	"github.com/eddy-streams/eddy/internal/dsl"
 	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/storage"
 )
 
@@ -49,6 +50,10 @@ type operator[K, V, A any] struct {
 	// idleWall is when (wall clock, Unix ms) the last record arrived, or
 	// the task started; idleTime the operator's time then.
 	idleWall, idleTime int64
+	// keyBuf and valBuf are scratch space for the store's keys and values
+	// (the store copies them).
+	keyBuf, valBuf []byte
+	aggApp         serde.Appender[A] // the aggregate serde's, if it has one
 }
 
 func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K], A], s *spec[K, V, A]) (*operator[K, V, A], error) {
@@ -57,6 +62,7 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 		return nil, err
 	}
 	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64, nextClose: math.MinInt64, emitted: math.MinInt64}
+	o.aggApp, _ = s.as.(serde.Appender[A])
 	if cs, ok := tc.(counterSource); ok {
 		o.late = cs.Counter(s.counter)
 	} else {
@@ -289,11 +295,19 @@ func (o *operator[K, V, A]) decode(val []byte) (int64, A, error) {
 
 // put stores a window's aggregate with its newest record's timestamp.
 func (o *operator[K, V, A]) put(wkey []byte, ts int64, acc A) error {
-	vb, err := o.as.Serialize(o.store, acc)
+	o.valBuf = dsl.AppendTimestamp(o.valBuf[:0], ts)
+	var err error
+	if o.aggApp != nil {
+		o.valBuf, err = o.aggApp.AppendSerialize(o.valBuf, o.store, acc)
+	} else {
+		var vb []byte
+		vb, err = o.as.Serialize(o.store, acc)
+		o.valBuf = append(o.valBuf, vb...)
+	}
 	if err != nil {
 		return fmt.Errorf("window %s: aggregate: %w", o.store, err)
 	}
-	return o.st.Put(wkey, dsl.EncodeTimestamped(ts, vb))
+	return o.st.Put(wkey, o.valBuf)
 }
 
 // update folds a record into the window wkey ending at end, creating the

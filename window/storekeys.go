@@ -42,7 +42,10 @@ func readTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ (1 << 
 
 // keyPrefix is the start of every window entry of a serialized key.
 func keyPrefix(tag byte, kb []byte) []byte {
-	b := make([]byte, 0, 1+4+len(kb)+16)
+	return appendKeyPrefix(make([]byte, 0, 1+4+len(kb)+16), tag, kb)
+}
+
+func appendKeyPrefix(b []byte, tag byte, kb []byte) []byte {
 	b = append(b, tag)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(kb)))
 	return append(b, kb...)

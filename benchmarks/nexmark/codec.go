@@ -25,6 +25,7 @@ const (
 	tagAuctionCount = 0xB1
 	tagHighestBid   = 0xB2
 	tagActivity     = 0xB3
+	tagHotItems     = 0xB4
 )
 
 // codec is the binary serde of one type. It implements serde.Appender.

@@ -52,6 +52,37 @@ func readHighestBid(r *reader, h *HighestBid) {
 	}
 }
 
+func hotItemsSerde() serde.Serde[HotItems] {
+	return codec[HotItems]{name: "hot items", tag: tagHotItems,
+		enc: func(b []byte, h HotItems) []byte {
+			b = binary.AppendVarint(b, h.Start)
+			b = binary.AppendVarint(b, h.End)
+			b = binary.AppendVarint(b, h.Bids)
+			b = binary.AppendUvarint(b, uint64(len(h.Auctions)))
+			for _, a := range h.Auctions {
+				b = binary.AppendVarint(b, a)
+			}
+			return b
+		},
+		dec: decodeHotItems}
+}
+
+func readHotItems(r *reader, h *HotItems) {
+	h.Start, h.End, h.Bids = r.int(), r.int(), r.int()
+	if n := r.count(1); n > 0 {
+		h.Auctions = make([]int64, n)
+		for i := range h.Auctions {
+			h.Auctions[i] = r.int()
+		}
+	}
+}
+
+func decodeHotItems(data []byte) (v HotItems, err error) {
+	r := newReader(data)
+	readHotItems(&r, &v)
+	return v, r.finish()
+}
+
 func activitySerde() serde.Serde[activity] {
 	return codec[activity]{name: "activity", tag: tagActivity,
 		enc: func(b []byte, a activity) []byte {

@@ -65,6 +65,8 @@ func TestCodecsRoundTripGeneratedEvents(t *testing.T) {
 	roundTrip(t, highestBidSerde(), HighestBid{})
 	roundTrip(t, auctionCountSerde(), auctionCount{Auction: 1001, End: 1_700_000_000_000, Bids: 46})
 	roundTrip(t, activitySerde(), activity{Auction: true})
+	roundTrip(t, hotItemsSerde(), HotItems{Start: 2000, End: 12000, Bids: 9, Auctions: []int64{1001, 1003, math.MaxInt64}})
+	roundTrip(t, hotItemsSerde(), HotItems{})
 }
 
 func TestCodecsExtremeValues(t *testing.T) {
@@ -129,6 +131,7 @@ func FuzzCodecs(f *testing.F) {
 		fuzzOne(t, auctionCountSerde(), data)
 		fuzzOne(t, highestBidSerde(), data)
 		fuzzOne(t, activitySerde(), data)
+		fuzzOne(t, hotItemsSerde(), data)
 	})
 }
 

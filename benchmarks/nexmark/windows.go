@@ -60,7 +60,7 @@ func Q5(src *Sources, out string, p Params) {
 				acc.Auctions = slices.Insert(acc.Auctions, i, c.Auction)
 			}
 			return acc
-		}, serde.JSON[HotItems](), table.Named("q5-hot-items"))
+		}, hotItemsSerde(), table.Named("q5-hot-items"))
 	hot.ToStream().To(out, serde.Int64, serde.JSON[HotItems](), stream.SinkNamed[int64, HotItems]("q5-sink"))
 }
 

@@ -18,6 +18,12 @@ func EncodeTimestamped(ts int64, value []byte) []byte {
 	return out
 }
 
+// AppendTimestamp appends the timestamp prefix of a stored value to b; the
+// serialized value goes after it.
+func AppendTimestamp(b []byte, ts int64) []byte {
+	return binary.BigEndian.AppendUint64(b, uint64(ts))
+}
+
 // DecodeTimestamped splits a stored value into timestamp and value.
 func DecodeTimestamped(b []byte) (int64, []byte, error) {
 	if len(b) < timestampSize {
