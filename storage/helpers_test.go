@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 	"testing"
 )
 
@@ -146,6 +147,18 @@ func (f *failingStore) Apply(b []Mutation) error {
 		return f.fail
 	}
 	return f.Store.Apply(b)
+}
+
+// countingStore counts the Gets that reach the store it wraps (and hides
+// any Reverser of it).
+type countingStore struct {
+	Store
+	gets atomic.Int64
+}
+
+func (c *countingStore) Get(key []byte) ([]byte, bool, error) {
+	c.gets.Add(1)
+	return c.Store.Get(key)
 }
 
 var errInjected = errors.New("injected failure")
