@@ -27,7 +27,8 @@ type Client interface {
 	// does not exist).
 	Partitions(ctx context.Context, topic string) (int32, error)
 	// Append writes batches to a partition and returns the first offset
-	// once they are durable (acks=all).
+	// once they are durable (acks=all). It does not keep batches after it
+	// returns: the caller may reuse the buffer.
 	Append(ctx context.Context, topic string, partition int32, batches []byte) (int64, error)
 	// Fetch returns whole batches from offset, waiting up to maxWait for
 	// data when there is none yet. The returned bytes are the caller's.

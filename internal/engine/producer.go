@@ -166,8 +166,32 @@ func (p *producer) seal(k tp) error {
 }
 
 func (p *producer) run(k tp, w *partitionWriter) {
+	var joined []byte
 	for data := range w.queue {
+		// Batches queued while the last append waited for its fsync go
+		// in one append: one fsync for all of them.
+		queued := 1
 		n := int64(countRecords(data))
+	more:
+		for {
+			select {
+			case next, ok := <-w.queue:
+				if !ok {
+					break more
+				}
+				if queued == 1 {
+					joined = append(joined[:0], data...)
+				}
+				joined = append(joined, next...)
+				queued++
+				n += int64(countRecords(next))
+			default:
+				break more
+			}
+		}
+		if queued > 1 {
+			data = joined
+		}
 		base, err := p.client.Append(p.ctx, k.topic, k.partition, data)
 		p.mu.Lock()
 		if err != nil && p.err == nil {
@@ -177,7 +201,7 @@ func (p *producer) run(k tp, w *partitionWriter) {
 			w.last = base + n - 1
 		}
 		p.mu.Unlock()
-		p.wg.Done()
+		p.wg.Add(-queued)
 	}
 }
 

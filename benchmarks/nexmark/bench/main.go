@@ -16,46 +16,63 @@ import (
 	"github.com/eddy-streams/eddy/stream"
 )
 
+type options struct {
+	dir                      string
+	events                   int64
+	partitions               int32
+	threads, cache, runs     int
+	only                     string
+	check                    bool
+	cpuProfile, allocProfile string
+	params                   nexmark.Params
+}
+
 func main() {
-	dir := flag.String("dir", "./.cache/bench/nexmark", "scratch directory (emptied first)")
-	events := flag.Int64("events", 1_000_000, "events to generate")
-	partitions := flag.Int("partitions", 4, "partitions of each topic")
-	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "stream threads of each query's app")
-	only := flag.String("queries", "", "comma-separated queries to run (default: all)")
-	check := flag.Bool("check", true, "check each query's output against its reference")
-	grace := flag.Duration("grace", 10*time.Second, "grace period of the windowed queries")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each query's run to this path with the query's name inserted (cpu.pprof: cpu.q0.pprof, ...)")
+	var o options
+	var partitions int
+	flag.StringVar(&o.dir, "dir", "./.cache/bench/nexmark", "scratch directory (emptied first)")
+	flag.Int64Var(&o.events, "events", 1_000_000, "events to generate")
+	flag.IntVar(&partitions, "partitions", 4, "partitions of each topic")
+	flag.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "stream threads of each query's app")
+	flag.IntVar(&o.cache, "cache", 10<<20, "statestore.cache.max.bytes of each query's app (Kafka Streams' default: 10 MiB)")
+	flag.IntVar(&o.runs, "runs", 3, "runs of each query; the median is reported, with the range")
+	flag.StringVar(&o.only, "queries", "", "comma-separated queries to run (default: all)")
+	flag.BoolVar(&o.check, "check", true, "check each query's output against its reference")
+	flag.DurationVar(&o.params.Grace, "grace", 10*time.Second, "grace period of the windowed queries")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each query's runs to this path with the query's name inserted (cpu.pprof: cpu.q0.pprof, ...)")
+	flag.StringVar(&o.allocProfile, "allocprofile", "", "write the allocations of each query's runs to this path with the query's name inserted")
 	flag.Parse()
-	if err := run(*dir, *events, int32(*partitions), *threads, *only, *check, *cpuProfile, nexmark.Params{Grace: *grace}); err != nil {
+	o.partitions = int32(partitions)
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "nexmark bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, events int64, partitions int32, threads int, only string, check bool, cpuProfile string, params nexmark.Params) error {
+func run(o options) error {
 	ctx := context.Background()
-	if err := os.RemoveAll(dir); err != nil {
+	if err := os.RemoveAll(o.dir); err != nil {
 		return err
 	}
-	br, err := broker.Open(broker.Config{Dir: filepath.Join(dir, "broker")})
+	br, err := broker.Open(broker.Config{Dir: filepath.Join(o.dir, "broker")})
 	if err != nil {
 		return err
 	}
 	defer br.Close()
 	client := br.Embedded()
 
-	g, err := nexmark.New(nexmark.Events(events))
+	g, err := nexmark.New(nexmark.Events(o.events))
 	if err != nil {
 		return err
 	}
-	w, err := nexmark.NewWriter(ctx, client, partitions)
+	w, err := nexmark.NewWriter(ctx, client, o.partitions)
 	if err != nil {
 		return err
 	}
 	var kept []nexmark.Event
 	start := time.Now()
 	for ev := range g.All() {
-		if check {
+		if o.check {
 			kept = append(kept, ev)
 		}
 		if err := w.Write(ev); err != nil {
@@ -69,45 +86,76 @@ func run(dir string, events int64, partitions int32, threads int, only string, c
 	in := w.Counts()
 	cores := runtime.GOMAXPROCS(0)
 	fmt.Printf("nexmark: %d events (%d persons, %d auctions, %d bids), %d partitions per topic, generated and written durably in %v (%.0f events/s)\n",
-		in.Total(), in.Persons, in.Auctions, in.Bids, partitions, took.Round(time.Millisecond), float64(in.Total())/took.Seconds())
-	fmt.Printf("each query runs alone in process with %d stream threads, GOMAXPROCS %d; windows have %v of grace\n\n", threads, cores, params.Grace)
-	fmt.Printf("%-4s %-66s %10s %12s %12s  %s\n", "", "", "records", "records/s", "per core", "output")
+		in.Total(), in.Persons, in.Auctions, in.Bids, o.partitions, took.Round(time.Millisecond), float64(in.Total())/took.Seconds())
+	fmt.Printf("each query runs alone in process with %d stream threads, GOMAXPROCS %d, %d MiB of store cache, commits every second; windows have %v of grace;\n",
+		o.threads, cores, o.cache>>20, o.params.Grace)
+	fmt.Printf("records/s is the median of %d runs (min-max in brackets), per core = records/s / GOMAXPROCS\n\n", o.runs)
+	fmt.Printf("%-4s %-66s %9s %10s %19s %10s  %s\n", "", "", "records", "records/s", "(min-max)", "per core", "output")
 
 	for _, q := range nexmark.Queries() {
-		if only != "" && !slices.Contains(strings.Split(only, ","), q.Name) {
+		if o.only != "" && !slices.Contains(strings.Split(o.only, ","), q.Name) {
 			continue
 		}
-		stopProfile, err := queryProfile(cpuProfile, q.Name)
-		if err != nil {
+		if err := runQuery(ctx, o, client, q, in, kept, cores); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// runQuery runs q o.runs times, each as a new app from the start of the
+// topics, checks each run's output and prints the median rate.
+func runQuery(ctx context.Context, o options, client broker.Client, q nexmark.Query, in nexmark.Counts, kept []nexmark.Event, cores int) error {
+	stopProfile, err := queryProfile(o.cpuProfile, q.Name)
+	if err != nil {
+		return err
+	}
+	var rates []float64
+	var records int64
+	verdict := "not checked"
+	for i := range max(o.runs, 1) {
+		id := fmt.Sprintf("nexmark-%s-%d", q.Name, i)
 		res, err := nexmark.Run(ctx, q, nexmark.RunConfig{
-			App:    stream.Config{Client: client, StateDir: filepath.Join(dir, "state", q.Name), CommitInterval: time.Second, Threads: threads},
+			App: stream.Config{Client: client, StateDir: filepath.Join(o.dir, "state", id), CommitInterval: time.Second,
+				Threads: o.threads, CacheMaxBytes: o.cache},
+			AppID:  id,
+			Output: id + "-out",
 			Input:  in,
-			Params: params,
+			Params: o.params,
 		})
-		if perr := stopProfile(); err == nil {
-			err = perr
-		}
 		if err != nil {
+			_ = stopProfile()
 			return err
 		}
-		verdict := "not checked"
+		rates, records = append(rates, res.PerSecond()), res.Records
 		switch {
 		case res.LateRecords > 0:
 			verdict = fmt.Sprintf("%d late records: not comparable", res.LateRecords)
-		case check:
+		case o.check:
 			out, err := nexmark.ReadOutput(ctx, client, res.Output)
 			if err != nil {
+				_ = stopProfile()
 				return err
 			}
-			if err := q.Check(out, kept, params); err != nil {
+			if err := q.Check(out, kept, o.params); err != nil {
+				_ = stopProfile()
 				return fmt.Errorf("%s: wrong output: %w", q.Name, err)
 			}
 			verdict = fmt.Sprintf("%d records, as the reference", len(out))
 		}
-		rate := res.PerSecond()
-		fmt.Printf("%-4s %-66s %10d %12.0f %12.0f  %s\n", q.Name, q.Description, res.Records, rate, rate/float64(cores), verdict)
+		if res.LateRecords > 0 {
+			break
+		}
 	}
+	if err := stopProfile(); err != nil {
+		return err
+	}
+	if err := writeAllocProfile(o.allocProfile, q.Name); err != nil {
+		return err
+	}
+	slices.Sort(rates)
+	median := rates[len(rates)/2]
+	fmt.Printf("%-4s %-66s %9d %10.0f %19s %10.0f  %s\n", q.Name, q.Description, records, median,
+		fmt.Sprintf("(%.0f-%.0f)", rates[0], rates[len(rates)-1]), median/float64(cores), verdict)
 	return nil
 }

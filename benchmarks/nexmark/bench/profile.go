@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 )
@@ -16,11 +17,7 @@ func queryProfile(prefix, query string) (stop func() error, err error) {
 	if prefix == "" {
 		return func() error { return nil }, nil
 	}
-	name := prefix + "." + query
-	if base, ok := strings.CutSuffix(prefix, ".pprof"); ok {
-		name = base + "." + query + ".pprof"
-	}
-	f, err := os.Create(name)
+	f, err := os.Create(profileName(prefix, query))
 	if err != nil {
 		return nil, fmt.Errorf("cpu profile of %s: %w", query, err)
 	}
@@ -35,4 +32,30 @@ func queryProfile(prefix, query string) (stop func() error, err error) {
 		}
 		return nil
 	}, nil
+}
+
+func profileName(prefix, query string) string {
+	if base, ok := strings.CutSuffix(prefix, ".pprof"); ok {
+		return base + "." + query + ".pprof"
+	}
+	return prefix + "." + query
+}
+
+// writeAllocProfile writes the allocations made since the previous call
+// (or the start) to a file named as queryProfile names its files. An empty
+// prefix writes nothing.
+func writeAllocProfile(prefix, query string) error {
+	if prefix == "" {
+		return nil
+	}
+	f, err := os.Create(profileName(prefix, query))
+	if err != nil {
+		return fmt.Errorf("alloc profile of %s: %w", query, err)
+	}
+	runtime.GC() // the profile is as of the last GC
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("alloc profile of %s: %w", query, err)
+	}
+	return f.Close()
 }
