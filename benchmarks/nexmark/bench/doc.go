@@ -5,8 +5,12 @@
 // were generated and written. A query's time runs from its first record
 // read until every stage has processed everything (nexmark.Run). Each
 // query's output is then checked against its reference computed from the
-// same events (-check=false skips that). -cpuprofile writes a CPU profile of
-// each query's run alone (go tool pprof reads it).
+// same events (-check=false skips that). Each query runs -runs times (3),
+// each run a new app reading the topics from the start, and the median rate
+// is printed with the range: the machines are shared and noisy.
+// -cpuprofile and -allocprofile write a CPU and an allocation profile of
+// each query's runs alone (go tool pprof reads them); -cache sets the
+// apps' store cache (10 MiB, Kafka Streams' default).
 //
 // The windowed queries (q5, q7, q8) close a window once their time passes
 // its end plus -grace. The events are generated in order, but the app's
