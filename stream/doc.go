@@ -29,6 +29,24 @@
 // store is wiped and the whole changelog replayed. Exactly-once (a Kafka
 // transaction around each commit) is not implemented yet.
 //
+// Output does not wait for commits: records sent to a topic are appended
+// once their batch is full (256 KiB) or has waited Config.Linger (100 ms),
+// so downstream consumers see them within about that time. A table's
+// updates leave when its cache flushes (at each commit, or when the cache
+// is full), as in Kafka Streams.
+//
+// # Event time across tasks
+//
+// Windows take the largest timestamp they have seen as their time, so a
+// record reaching them more than the grace period behind it is dropped as
+// late. When a key change sends records through a repartition topic, each
+// of its partitions mixes the output of every task upstream; the engine
+// keeps those tasks, within one instance, within Config.MaxTaskDrift of
+// each other in event time (and their batches short in event time), so
+// that catching up on a backlog with several threads does not make records
+// late. Instances are not aligned with each other: with several, the grace
+// period must cover how far apart they run.
+//
 // It is not the table half (package table), windows (package window), the
 // engine (internal) or a broker (package broker); stream/streamtest tests
 // topologies without a broker.
