@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 )
 
@@ -24,14 +23,31 @@ import (
 // dirty (under any newer writes) and the next flush emits them again: at
 // least once.
 //
+// The entries of the last successful flush stay in memory as a clean layer
+// that Get reads before the inner store: a key written shortly before a
+// commit is usually read again soon after it, and would otherwise cost an
+// inner read (a LevelDB lookup) each time. The layer is what that flush
+// applied, and the inner store receives nothing else while it exists, so
+// the two agree and Range, which reads the inner store, need not merge it.
+// To keep that true the layer is dropped as soon as the next flush begins
+// (that flush's entries take its place if it succeeds; nothing does if it
+// fails, the inner store being then possibly half written), and by Abandon
+// and Close; and nothing may write to Inner once the cache has been
+// written to. An inner store that expires keys by itself (Segmented) may
+// have skipped some of the entries: every clean hit asks it whether the key
+// has expired.
+//
 // Flush is FlushCache followed by the inner store's Flush (fsync).
 //
 // When a write takes the dirty bytes over maxBytes the cache evicts by
 // flushing the whole dirty set through onFlush, as if FlushCache had been
 // called; an eviction error is returned by the write that caused it, which
 // itself stays dirty. The dirty bytes are key + value + a fixed per-entry
-// overhead, so memory is bounded by maxBytes plus the last write, not by the
-// number of keys. maxBytes 0 (or negative) disables buffering: every write
+// overhead, so the dirty set is bounded by maxBytes plus the last write, not
+// by the number of keys; the clean layer, or during a flush the entries
+// being flushed, is one former dirty set, so the cache holds at most about
+// twice maxBytes (plus what onFlush writes back while it runs, which is not
+// evicted). maxBytes 0 (or negative) disables buffering: every write
 // flushes at once.
 //
 // The engine's commit is then:
@@ -57,21 +73,39 @@ import (
 //
 // # Cost
 //
-// Get, Put and Delete of a dirty key are hash-map operations. Key order is
-// paid for only when used: the first Range after a flush indexes the dirty
-// keys (O(n log n)), later Ranges first index the keys written since (O(log
-// n) each), and a Range copies the dirty entries within its bounds. A flush
-// walks that index, or sorts the dirty entries if no Range has built one.
+// Get, Put and Delete of a dirty key are hash-map operations, and so is a
+// Get answered by the clean layer (plus the inner store's expiry check, if
+// it has one): the flushed dirty set's map becomes the clean layer, which
+// thus costs no copy. Key order is paid for only when used: the first Range
+// after a flush indexes the dirty keys (O(n log n)), later Ranges first
+// index the keys written since (O(log n) each), and a Range copies the
+// dirty entries within its bounds. A flush walks that index, or sorts the
+// dirty entries if no Range has built one.
 type Cached struct {
 	inner    Store
 	maxBytes int64
 	onFlush  func(entries []Mutation) error
 
-	mu       sync.RWMutex
-	dirty    *dirtySet
-	flushing []Mutation // handed to onFlush, not yet dropped; sorted
+	// expiry is inner's, if it forgets keys by itself.
+	expiry expirer
+
+	mu    sync.RWMutex
+	dirty *dirtySet
+	// prev is the dirty set before dirty, if any: while inFlush, the
+	// entries being flushed (flushing holds them sorted, for Range);
+	// otherwise the clean layer. There is never both, which bounds memory
+	// and means Get needs one lookup for the two.
+	prev     *dirtySet
+	flushing []Mutation
 	inFlush  bool
 	closed   bool
+}
+
+// expirer is an inner store that expires keys by itself. expired reports
+// whether its Get would now find nothing for key however it was written;
+// when unsure (an error) it says true, so that the caller asks Get.
+type expirer interface {
+	expired(key []byte) bool
 }
 
 // NewCached wraps inner in a write-back cache of at most maxBytes dirty
@@ -85,10 +119,12 @@ func NewCached(inner Store, maxBytes int, onFlush func(entries []Mutation) error
 	if onFlush == nil {
 		onFlush = func([]Mutation) error { return nil }
 	}
+	expiry, _ := inner.(expirer)
 	return &Cached{
 		inner:    inner,
 		maxBytes: int64(maxBytes),
 		onFlush:  onFlush,
+		expiry:   expiry,
 		dirty:    newDirtySet(),
 	}
 }
@@ -97,7 +133,8 @@ func NewCached(inner Store, maxBytes int, onFlush func(entries []Mutation) error
 func (c *Cached) Name() string { return c.inner.Name() }
 
 // Inner returns the store behind the cache. Changelog restore writes to it
-// directly: restored records must not be emitted again.
+// directly: restored records must not be emitted again. Such writes must
+// come before the cache's first write: the clean layer would shadow them.
 func (c *Cached) Inner() Store { return c.inner }
 
 // DirtyBytes returns the bytes counted against maxBytes.
@@ -118,8 +155,8 @@ func (c *Cached) closedErr(op string) error {
 	return fmt.Errorf("storage: %s in cached store %q: %w", op, c.inner.Name(), ErrClosed)
 }
 
-// Get returns key's value from the dirty set, the entries being flushed, or
-// the inner store, in that order.
+// Get returns key's value from the dirty set, the entries being flushed or
+// else the clean layer, or the inner store, in that order.
 func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 	c.mu.RLock()
 	if c.closed {
@@ -127,12 +164,18 @@ func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 		return nil, false, c.closedErr("get")
 	}
 	e, ok := c.dirty.get(key)
-	if !ok && c.flushing != nil {
-		if i := searchMutations(c.flushing, key); i < len(c.flushing) && bytes.Equal(c.flushing[i].Key, key) {
-			e, ok = c.flushing[i], true
-		}
+	clean := false
+	if !ok && c.prev != nil {
+		e, ok = c.prev.get(key)
+		clean = ok && !c.inFlush
 	}
 	c.mu.RUnlock()
+	if clean && c.expiry != nil && c.expiry.expired(key) {
+		// The inner store hides the key now; ask it, so that Get and
+		// Range agree. (Checked after unlocking: a flush since then can
+		// only expire more, and asking the inner store is then right too.)
+		ok = false
+	}
 	if ok {
 		if e.Delete {
 			return nil, false, nil
@@ -209,6 +252,10 @@ func (c *Cached) FlushCache() error {
 		return nil
 	}
 	entries := c.dirty.sorted()
+	// The old clean layer goes now: the inner store is about to change
+	// under it, and this flush's set replaces it if the flush succeeds.
+	c.prev = c.dirty
+	c.prev.retire()
 	c.flushing = entries
 	c.inFlush = true
 	c.dirty = newDirtySet()
@@ -230,13 +277,18 @@ func (c *Cached) FlushCache() error {
 	return nil
 }
 
-// finishFlush ends a flush; when it failed, the entries return to the
-// dirty set beneath any write made since.
+// finishFlush ends a flush. When it succeeded, its entries, now in the
+// inner store, stay as the clean layer. When it failed, they return to the
+// dirty set beneath any write made since, and there is no clean layer: the
+// inner store may hold part of them.
 func (c *Cached) finishFlush(entries []Mutation, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.flushing = nil
 	c.inFlush = false
+	if !ok || c.closed {
+		c.prev = nil
+	}
 	if ok {
 		return
 	}
@@ -266,6 +318,7 @@ func (c *Cached) Close() error {
 	flushErr := c.FlushCache()
 	c.mu.Lock()
 	c.closed = true
+	c.prev = nil
 	c.mu.Unlock()
 	return errors.Join(flushErr, c.inner.Close())
 }
@@ -281,12 +334,14 @@ func (c *Cached) Abandon() error {
 	}
 	c.closed = true
 	c.dirty = newDirtySet()
+	c.prev = nil
 	c.mu.Unlock()
 	return c.inner.Close()
 }
 
 // Range iterates [start, end) in ascending order, merging the dirty
-// entries with the inner store.
+// entries and those being flushed with the inner store. The clean layer
+// is left out: the inner store holds the same.
 func (c *Cached) Range(start, end []byte) (Iterator, error) {
 	return c.mergedRange(start, end, false)
 }
@@ -329,8 +384,4 @@ func (c *Cached) mergedRange(start, end []byte, reverse bool) (Iterator, error) 
 		newSliceSource(boundSlice(c.flushing, start, end), reverse),
 		iteratorSource{inner},
 	), nil
-}
-
-func searchMutations(ms []Mutation, key []byte) int {
-	return sort.Search(len(ms), func(i int) bool { return bytes.Compare(ms[i].Key, key) >= 0 })
 }

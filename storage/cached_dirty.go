@@ -20,7 +20,9 @@ import (
 // one O(log n) insert per new key, never a rebuild.
 //
 // Keys never leave a dirty set (a Delete is an entry too); the whole set is
-// replaced when it is flushed, which also drops its index.
+// replaced when it is flushed, and then lives on, frozen and without its
+// index, for Get only: as the Cached store's entries being flushed, then,
+// if the flush succeeds, as its clean layer.
 //
 // Locking is Cached.mu's: writers (set, restore) hold it exclusively,
 // readers (get, rangeCopy, sorted) at least for reading.
@@ -143,6 +145,13 @@ func (d *dirtySet) rangeCopy(start, end []byte) []Mutation {
 		d.index.Ascend(collect)
 	}
 	return out
+}
+
+// retire frees the index of a set that is no longer written or ranged
+// over: a flushed set is only read by Get. The caller holds Cached.mu
+// exclusively.
+func (d *dirtySet) retire() {
+	d.index, d.pending = nil, nil
 }
 
 // sorted returns every entry in ascending key order, from the index if a

@@ -10,7 +10,8 @@ import (
 )
 
 // cacheModel checks a Cached store against a plain map through random
-// operations, random flushes, flush failures and a small bound.
+// operations, random flushes, flush failures (of onFlush, or of the inner
+// store after writing part of the batch) and a small bound.
 type cacheModel struct {
 	t        *testing.T
 	rng      *rand.Rand
@@ -21,8 +22,15 @@ type cacheModel struct {
 	state   map[string]string  // what the store must show
 	pending map[string]*string // written since the last successful flush; nil = deleted
 	emitted map[string]string  // the changelog as rebuilt from onFlush
-	failing bool               // make the next onFlush calls fail
-	flushes int
+	failing bool               // make the next flushes fail
+	// failInner makes the failing flushes fail in the inner store's
+	// Apply, after onFlush succeeded, instead of in onFlush.
+	failInner bool
+	flushes   int
+	failures  failureCounts
+	// innerGets counts Gets that reached the inner store.
+	innerGets int
+	cleanHits int // Gets the clean layer answered
 
 	// Ranges start at step rangeFrom, and then each range slot ranges
 	// with probability 1/rangeOdds (a Get otherwise), so that dirty sets
@@ -30,6 +38,57 @@ type cacheModel struct {
 	rangeFrom, rangeOdds int
 	steps                int
 	lazy                 lazyIndexCounts
+}
+
+// failureCounts counts the failed flushes by kind.
+type failureCounts struct {
+	onFlush      int
+	innerNone    int // the inner store failed before writing anything
+	innerPartial int // ... after writing some or all of it
+}
+
+// modelInner is the model's inner store: it counts Gets and, while the
+// model fails the inner store, applies a random prefix of each batch and
+// fails.
+type modelInner struct {
+	Store
+	m *cacheModel
+}
+
+func (s modelInner) Get(key []byte) ([]byte, bool, error) {
+	s.m.innerGets++
+	return s.Store.Get(key)
+}
+
+func (s modelInner) Apply(batch []Mutation) error {
+	m := s.m
+	if !m.failing || !m.failInner {
+		return s.Store.Apply(batch)
+	}
+	n := m.rng.IntN(len(batch) + 1)
+	if err := s.Store.Apply(batch[:n]); err != nil {
+		m.t.Fatalf("inner Apply: %v", err)
+	}
+	if n > 0 {
+		m.failures.innerPartial++
+	} else {
+		m.failures.innerNone++
+	}
+	// onFlush took these as emitted; the cache keeps them dirty and will
+	// emit them again. Nothing was written since onFlush.
+	for _, e := range batch {
+		if e.Delete {
+			m.pending[string(e.Key)] = nil
+		} else {
+			v := string(e.Value)
+			m.pending[string(e.Key)] = &v
+		}
+	}
+	return errInjected
+}
+
+func (s modelInner) ReverseRange(start, end []byte) (Iterator, error) {
+	return s.Store.(Reverser).ReverseRange(start, end)
 }
 
 // lazyIndexCounts counts how often the dirty set's ordered index was
@@ -59,7 +118,8 @@ func (m *cacheModel) observe(flush bool) {
 }
 
 func (m *cacheModel) onFlush(entries []Mutation) error {
-	if m.failing {
+	if m.failing && !m.failInner {
+		m.failures.onFlush++
 		return errInjected
 	}
 	t := m.t
@@ -128,9 +188,11 @@ func (m *cacheModel) write(do func() error, ms ...Mutation) {
 			m.pending[k] = &v
 		}
 	}
-	if err := do(); err != nil && !(m.failing && errors.Is(err, errInjected)) {
+	err := do()
+	if err != nil && !(m.failing && errors.Is(err, errInjected)) {
 		m.t.Fatalf("write failed: %v", err)
 	}
+	m.checkClean(err)
 	if got := m.c.DirtyBytes(); !m.failing && got > m.maxBytes {
 		m.t.Fatalf("dirty bytes %d over the bound %d after a write", got, m.maxBytes)
 	}
@@ -172,21 +234,24 @@ func (m *cacheModel) step() {
 		err := c.FlushCache()
 		switch {
 		case m.failing && c.DirtyLen() > 0 && !errors.Is(err, errInjected):
-			t.Fatalf("FlushCache while the callback fails = %v", err)
+			t.Fatalf("FlushCache while flushes fail = %v", err)
 		case !m.failing && err != nil:
 			t.Fatalf("FlushCache: %v", err)
 		case !m.failing:
 			m.checkInner()
 		}
+		m.checkClean(err)
 	case m.failing:
 		// Already inside a failing stretch.
 	default:
 		// The next few writes' evictions and this flush fail.
-		m.failing = true
+		m.failing, m.failInner = true, m.rng.IntN(2) == 0
 		m.observe(true)
-		if err := c.FlushCache(); c.DirtyLen() > 0 && !errors.Is(err, errInjected) {
+		err := c.FlushCache()
+		if c.DirtyLen() > 0 && !errors.Is(err, errInjected) {
 			t.Fatalf("failing FlushCache = %v", err)
 		}
+		m.checkClean(err)
 		for range m.rng.IntN(5) {
 			m.step()
 		}
@@ -194,11 +259,46 @@ func (m *cacheModel) step() {
 	}
 }
 
+// checkClean checks the clean layer after an operation that may have
+// flushed: none if a flush failed, else each of its entries as in the
+// inner store.
+func (m *cacheModel) checkClean(flushErr error) {
+	c := m.c
+	if c.inFlush {
+		m.t.Fatal("flush still in progress after FlushCache returned")
+	}
+	if flushErr != nil && c.prev != nil {
+		m.t.Fatalf("clean layer of %d entries kept after a failed flush: %v", c.prev.len(), flushErr)
+	}
+	if c.prev == nil {
+		return
+	}
+	for k, e := range c.prev.entries {
+		v, ok, err := m.inner.Get([]byte(k))
+		if err != nil || ok == e.Delete || ok && !bytes.Equal(v, e.Value) {
+			m.t.Fatalf("clean layer has %x = %x (delete %v), inner store %x, %v, %v", k, e.Value, e.Delete, v, ok, err)
+		}
+	}
+}
+
 func (m *cacheModel) checkGet(k []byte) {
-	v, ok, err := m.c.Get(k)
+	c := m.c
+	_, dirty := c.dirty.get(k)
+	clean := false
+	if c.prev != nil && !dirty {
+		_, clean = c.prev.get(k)
+	}
+	innerGets := m.innerGets
+	v, ok, err := c.Get(k)
 	want, wantOK := m.state[string(k)]
 	if err != nil || ok != wantOK || string(v) != want {
-		m.t.Fatalf("Get(%x) = %x, %v, %v; want %x, %v", k, v, ok, err, want, wantOK)
+		m.t.Fatalf("Get(%x) = %x, %v, %v; want %x, %v (clean layer %v)", k, v, ok, err, want, wantOK, clean)
+	}
+	if clean {
+		m.cleanHits++
+		if m.innerGets != innerGets {
+			m.t.Fatalf("Get(%x) answered by the clean layer reached the inner store", k)
+		}
 	}
 }
 
@@ -274,7 +374,7 @@ func TestCachedAgainstModel(t *testing.T) {
 						rangeFrom: r.rangeFrom,
 						rangeOdds: r.rangeOdds,
 					}
-					m.c = NewCached(inner, m.maxBytes, m.onFlush)
+					m.c = NewCached(modelInner{inner, m}, m.maxBytes, m.onFlush)
 					for range 3000 {
 						m.step()
 					}
@@ -288,7 +388,10 @@ func TestCachedAgainstModel(t *testing.T) {
 					if l := m.lazy; l.builds == 0 || l.syncs == 0 || l.sortFlushes == 0 || l.indexFlushes == 0 {
 						t.Fatalf("the dirty set's lazy index was not exercised in every state: %+v", l)
 					}
-					t.Logf("%d flushes, lazy index %+v", m.flushes, m.lazy)
+					if f := m.failures; f.onFlush == 0 || f.innerNone == 0 || f.innerPartial == 0 || m.cleanHits < 20 {
+						t.Fatalf("failures %+v, %d clean hits: not every kind of failure, or too few clean hits", f, m.cleanHits)
+					}
+					t.Logf("%d flushes, lazy index %+v, failures %+v, %d clean hits", m.flushes, m.lazy, m.failures, m.cleanHits)
 				})
 			}
 		}

@@ -421,3 +421,154 @@ func TestCachedFailedFlushRestoresIntoIndexedDirtySet(t *testing.T) {
 		t.Fatalf("emitted %q", emitted)
 	}
 }
+
+// TestCachedCleanLayer checks that Gets after a flush are answered from
+// the flushed entries without reaching the inner store, until the next
+// flush replaces them or a failed one drops them.
+func TestCachedCleanLayer(t *testing.T) {
+	failing := &failingStore{Store: openTestMemory(t)}
+	inner := &countingStore{Store: failing}
+	mustPut(t, failing.Store, "x", "inner")
+	mustPut(t, failing.Store, "y", "inner")
+	c := NewCached(inner, 1<<20, nil)
+	mustPut(t, c, "a", "1")
+	mustPut(t, c, "b", "1")
+	if err := c.Delete([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	if c.DirtyLen() != 0 || c.DirtyBytes() != 0 {
+		t.Fatalf("dirty after flush: %d keys, %d bytes", c.DirtyLen(), c.DirtyBytes())
+	}
+	v, ok, err := c.Get([]byte("a"))
+	if err != nil || !ok || string(v) != "1" {
+		t.Fatalf("Get(a) = %q, %v, %v", v, ok, err)
+	}
+	v[0] = 'X' // the caller's copy
+	if v, _ := mustGet(t, c, "a"); v != "1" {
+		t.Fatalf("Get(a) after modifying a returned value = %q", v)
+	}
+	if _, ok := mustGet(t, c, "x"); ok {
+		t.Fatal("x deleted by the flush is visible")
+	}
+	if n := inner.gets.Load(); n != 0 {
+		t.Fatalf("%d Gets of flushed keys reached the inner store", n)
+	}
+	if v, _ := mustGet(t, c, "y"); v != "inner" || inner.gets.Load() != 1 {
+		t.Fatalf("Get(y) = %q with %d inner Gets, want inner's value read once", v, inner.gets.Load())
+	}
+	if got := scan(t, c, nil, nil); !equalKVs(got, []kv{{"a", "1"}, {"b", "1"}, {"y", "inner"}}) {
+		t.Fatalf("scan after flush = %v", got)
+	}
+
+	// The next flush replaces the layer: a, not rewritten, is read from
+	// the inner store again; b comes from the new layer.
+	mustPut(t, c, "b", "2")
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	before := inner.gets.Load()
+	if v, _ := mustGet(t, c, "a"); v != "1" || inner.gets.Load() != before+1 {
+		t.Fatalf("Get(a) = %q with %d inner Gets, want it read from the inner store", v, inner.gets.Load()-before)
+	}
+	if v, _ := mustGet(t, c, "b"); v != "2" || inner.gets.Load() != before+1 {
+		t.Fatalf("Get(b) = %q, or it reached the inner store", v)
+	}
+
+	// A failed flush drops the layer: b is read from the inner store.
+	mustPut(t, c, "c", "3")
+	failing.fail = errInjected
+	if err := c.FlushCache(); !errors.Is(err, errInjected) {
+		t.Fatalf("FlushCache with failing inner = %v", err)
+	}
+	before = inner.gets.Load()
+	if v, _ := mustGet(t, c, "b"); v != "2" || inner.gets.Load() != before+1 {
+		t.Fatalf("Get(b) = %q after a failed flush, with %d inner Gets; want one", v, inner.gets.Load()-before)
+	}
+	if v, _ := mustGet(t, c, "c"); v != "3" {
+		t.Fatalf("Get(c) = %q after a failed flush", v)
+	}
+	failing.fail = nil
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	if c.prev == nil || c.prev.len() != 1 {
+		t.Fatal("no clean layer of c after the retried flush")
+	}
+	if err := c.Abandon(); err != nil {
+		t.Fatal(err)
+	}
+	if c.prev != nil {
+		t.Fatal("Abandon kept the clean layer")
+	}
+}
+
+// TestCachedCleanLayerDuringFlush reads, from onFlush, keys of the last
+// flush that this one does not rewrite: the inner store must answer them
+// (the clean layer is gone), with their flushed values.
+func TestCachedCleanLayerDuringFlush(t *testing.T) {
+	inner := &countingStore{Store: openTestMemory(t)}
+	var c *Cached
+	var during []string
+	c = NewCached(inner, 1<<20, func(entries []Mutation) error {
+		if render(entries) == "b=2" {
+			v, _ := mustGet(t, c, "a")
+			w, _ := mustGet(t, c, "b")
+			during = append(during, "a="+v, "b="+w, fmt.Sprint(inner.gets.Load()))
+		}
+		return nil
+	})
+	mustPut(t, c, "a", "1")
+	mustPut(t, c, "b", "1")
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, c, "b", "2")
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(during) != "[a=1 b=2 1]" {
+		t.Fatalf("reads during the second flush = %v, want a from the inner store, b being flushed", during)
+	}
+}
+
+// TestCachedCleanLayerHonoursExpiry flushes, over a segmented store, a key
+// that the same flush expires: the segmented store skips it, and Get must
+// not find it in the clean layer either.
+func TestCachedCleanLayerHonoursExpiry(t *testing.T) {
+	seg, err := NewSegmentedMemory(timeKeyOptions(10, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCached(seg, 1<<20, nil)
+	t.Cleanup(func() { c.Close() })
+	old, live := timeKey(0, "old"), timeKey(1000, "new")
+	meta := []byte("m-meta")
+	for _, k := range [][]byte{old, live, meta} {
+		if err := c.Put(k, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := mustGet(t, c, string(old)); !ok {
+		t.Fatal("dirty key not visible before the flush")
+	}
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := mustGet(t, seg, string(old)); ok {
+		t.Fatal("the segmented store kept a key the flush expired")
+	}
+	if _, ok := mustGet(t, c, string(old)); ok {
+		t.Fatal("the clean layer revived a key the inner store expired")
+	}
+	for _, k := range [][]byte{live, meta} {
+		if v, ok := mustGet(t, c, string(k)); !ok || v != "v" {
+			t.Fatalf("Get(%q) = %q, %v after the flush", k, v, ok)
+		}
+	}
+	if got := scan(t, c, nil, nil); !equalKVs(got, []kv{{string(meta), "v"}, {string(live), "v"}}) {
+		t.Fatalf("scan = %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -142,4 +143,77 @@ func readUntilDone(s Store, done *atomic.Bool, seed, versioned int, vkey func(in
 		}
 	}
 	return nil
+}
+
+// TestCachedCleanLayerConcurrentReads flushes after every round of writes
+// to a quarter of the keys, so that most Gets are answered by the clean
+// layer, while readers check that no key goes back to an older version or
+// vanishes; some flushes fail in onFlush, some in the inner store, which
+// drops the clean layer under the readers (meant for -race).
+func TestCachedCleanLayerConcurrentReads(t *testing.T) {
+	const keys, rounds, readers = 32, 2000, 3
+	key := func(i int) []byte { return fmt.Appendf(nil, "k%02d", i) }
+	failing := &failingStore{Store: openTestLevelDB(t)}
+	var onFlushErr error
+	c := NewCached(failing, 1<<20, func([]Mutation) error { return onFlushErr })
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	errs := make(chan error, readers+1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer done.Store(true)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for round := 1; round <= rounds; round++ {
+			for i := range keys {
+				if rng.IntN(4) == 0 {
+					if err := c.Put(key(i), binary.BigEndian.AppendUint64(nil, uint64(round))); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			onFlushErr, failing.fail = nil, nil
+			switch round % 10 {
+			case 3:
+				onFlushErr = errInjected
+			case 7:
+				failing.fail = errInjected
+			}
+			if err := c.FlushCache(); err != nil && !errors.Is(err, errInjected) {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(r), 3))
+			seen := make([]uint64, keys)
+			for !done.Load() {
+				i := rng.IntN(keys)
+				v, ok, err := c.Get(key(i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				var ver uint64
+				if ok {
+					ver = binary.BigEndian.Uint64(v)
+				}
+				if ver < seen[i] {
+					errs <- fmt.Errorf("%s went back from version %d to %d (found %v)", key(i), seen[i], ver, ok)
+					return
+				}
+				seen[i] = ver
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

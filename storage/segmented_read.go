@@ -32,6 +32,23 @@ func (s *Segmented) Get(key []byte) ([]byte, bool, error) {
 	return seg.store.Get(key)
 }
 
+// expired reports whether Get would hide key as expired, for a Cached
+// store's clean layer: Apply skips keys that are expired when it runs, so
+// a flushed entry need not be here. A key whose time cannot be read, or a
+// closed store, says true, so that the caller asks Get and gets the error.
+func (s *Segmented) expired(key []byte) bool {
+	ts, ok, err := s.opts.KeyTime(key)
+	if err != nil {
+		return true
+	}
+	if !ok {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed || ts < expiredBefore(s.observed, s.opts.Retention)
+}
+
 // Range iterates [start, end) in ascending key order across the segments
 // and the base store, over a snapshot, hiding keys expired when it starts.
 func (s *Segmented) Range(start, end []byte) (Iterator, error) {
