@@ -81,6 +81,15 @@ type FetchResult struct {
 	LogStartOffset int64
 }
 
+// BufferedFetcher is implemented by clients that can fetch into a buffer
+// the caller reuses (the embedded client): FetchInto is Fetch with the
+// batches appended to dst.
+type BufferedFetcher interface {
+	FetchInto(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error)
+}
+
+var _ BufferedFetcher = embedded{}
+
 // Embedded returns a Client that calls the broker directly, without TCP.
 func (b *Broker) Embedded() Client { return embedded{b} }
 
@@ -143,6 +152,10 @@ func (e embedded) Append(ctx context.Context, topic string, partition int32, bat
 }
 
 func (e embedded) Fetch(ctx context.Context, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error) {
+	return e.FetchInto(ctx, nil, topic, partition, offset, maxBytes, maxWait)
+}
+
+func (e embedded) FetchInto(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error) {
 	p, err := e.b.Partition(topic, partition)
 	if err != nil {
 		return FetchResult{}, err
@@ -160,7 +173,7 @@ func (e embedded) Fetch(ctx context.Context, topic string, partition int32, offs
 			}
 		}
 	}
-	data, res, err := p.log.ReadBatches(offset, maxBytes, nil)
+	data, res, err := p.log.ReadBatches(offset, maxBytes, dst)
 	return FetchResult{Batches: data, HighWatermark: res.HighWatermark, LogStartOffset: res.LogStartOffset}, err
 }
 

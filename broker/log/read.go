@@ -44,7 +44,11 @@ func (s Slice) AppendTo(dst []byte) ([]byte, error) {
 		return dst, nil
 	}
 	n := len(dst)
-	dst = append(dst, make([]byte, s.Length)...)
+	if cap(dst)-n >= int(s.Length) {
+		dst = dst[:n+int(s.Length)] // ReadAt overwrites it all: no zeroing
+	} else {
+		dst = append(dst, make([]byte, s.Length)...)
+	}
 	if _, err := s.seg.f.ReadAt(dst[n:], s.Position); err != nil && err != io.EOF {
 		return dst[:n], fmt.Errorf("log: read %d bytes of %s at %d: %w", s.Length, s.FileName(), s.Position, err)
 	}

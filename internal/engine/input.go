@@ -29,8 +29,14 @@ type input struct {
 	// waiting at the broker.
 	hw atomic.Int64
 
-	data []byte          // rest of the current chunk
-	it   *batch.Iterator // over the current batch
+	data  []byte          // rest of the current chunk
+	chunk []byte          // the current chunk, whole
+	it    *batch.Iterator // over the current batch
+	// free hands finished chunks back to the fetcher to fetch into, when
+	// the client can (broker.BufferedFetcher): records are only read while
+	// they are processed (serdes copy what they keep), so a chunk is done
+	// with once the worker has moved on to the next.
+	free chan []byte
 	cur  topology.RawRecord
 	has  bool // cur holds a record not yet processed
 }
@@ -56,10 +62,11 @@ func (in *input) peek() (bool, error) {
 				return false, err
 			}
 		}
+		var done []byte
 		if len(in.data) == 0 {
 			select {
 			case c := <-in.chunks:
-				in.data = c
+				done, in.chunk, in.data = in.chunk, c, c
 			default:
 				return false, nil
 			}
@@ -77,6 +84,12 @@ func (in *input) peek() (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		if done != nil && in.free != nil {
+			select {
+			case in.free <- done:
+			default:
+			}
+		}
 	}
 }
 
@@ -84,8 +97,20 @@ func (in *input) peek() (bool, error) {
 // at most a few ahead of processing. notify is poked when a chunk arrives.
 func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes int, wait time.Duration, notify chan<- struct{}, logf func(msg string, args ...any)) {
 	next := from
+	bf, _ := c.(broker.BufferedFetcher)
 	for ctx.Err() == nil {
-		res, err := c.Fetch(ctx, in.topic, in.partition, next, maxBytes, wait)
+		var res broker.FetchResult
+		var err error
+		if bf != nil {
+			var buf []byte
+			select {
+			case buf = <-in.free:
+			default:
+			}
+			res, err = bf.FetchInto(ctx, buf[:0], in.topic, in.partition, next, maxBytes, wait)
+		} else {
+			res, err = c.Fetch(ctx, in.topic, in.partition, next, maxBytes, wait)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -109,6 +134,12 @@ func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes
 		}
 		in.hw.Store(res.HighWatermark)
 		if len(res.Batches) == 0 {
+			if cap(res.Batches) > 0 {
+				select {
+				case in.free <- res.Batches:
+				default:
+				}
+			}
 			continue
 		}
 		last, err := lastOffset(res.Batches)
