@@ -38,6 +38,39 @@ type producer struct {
 	// how far out of order a downstream task sees them (see align.go).
 	repartition map[string]bool
 	maxSpan     int64
+
+	queued *byteBudget // bytes sealed and not yet appended
+}
+
+// byteBudget blocks acquirers while more than max bytes are out; one
+// acquisition is always let through when nothing is, however large.
+type byteBudget struct {
+	mu   sync.Mutex
+	cond sync.Cond
+	out  int
+	max  int
+}
+
+func newByteBudget(max int) *byteBudget {
+	b := &byteBudget{max: max}
+	b.cond.L = &b.mu
+	return b
+}
+
+func (b *byteBudget) acquire(n int) {
+	b.mu.Lock()
+	for b.out > 0 && b.out+n > b.max {
+		b.cond.Wait()
+	}
+	b.out += n
+	b.mu.Unlock()
+}
+
+func (b *byteBudget) release(n int) {
+	b.mu.Lock()
+	b.out -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
 
 type tp struct {
@@ -67,14 +100,21 @@ type partitionWriter struct {
 	last int64
 }
 
-// writerQueue is how many sealed batches of a partition may wait for their
-// append.
-const writerQueue = 4
+// Sealed batches wait for their append in a queue per partition, up to
+// writerQueue batches there and maxQueuedBytes in all the producer's queues
+// (Kafka's buffer.memory default). A deep queue matters when batches are
+// small (repartition batches are short in event time): the batches queued
+// during one append's fsync all go in the next append.
+const (
+	writerQueue    = 64
+	maxQueuedBytes = 32 << 20
+	freeBuffers    = 4 // per partition
+)
 
 func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error), now func() time.Time,
 	repartition map[string]bool, maxSpan time.Duration) *producer {
 	p := &producer{ctx: ctx, client: client, parts: parts, now: now, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{},
-		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1}
+		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1, queued: newByteBudget(maxQueuedBytes)}
 	if maxSpan >= 0 {
 		// A quarter of the drift: records a task has processed but not
 		// yet appended count towards the skew downstream too.
@@ -149,7 +189,7 @@ func (p *producer) seal(k tp) error {
 	pb := p.open[k]
 	w := p.writers[k]
 	if w == nil {
-		w = &partitionWriter{queue: make(chan []byte, writerQueue), free: make(chan []byte, writerQueue+1), last: -1}
+		w = &partitionWriter{queue: make(chan []byte, writerQueue), free: make(chan []byte, freeBuffers), last: -1}
 		p.writers[k] = w
 		go p.run(k, w)
 	}
@@ -168,11 +208,13 @@ func (p *producer) seal(k tp) error {
 	if err != nil {
 		return fmt.Errorf("engine: encode batch for %s-%d: %w", k.topic, k.partition, err)
 	}
+	p.queued.acquire(len(data))
 	p.wg.Add(1)
 	select {
 	case w.queue <- data:
 		return nil
 	case <-p.ctx.Done():
+		p.queued.release(len(data))
 		p.wg.Done()
 		return p.ctx.Err()
 	}
@@ -210,6 +252,7 @@ func (p *producer) run(k tp, w *partitionWriter) {
 		queued := len(taken)
 		base, err := p.client.Append(p.ctx, k.topic, k.partition, data)
 		for _, b := range taken {
+			p.queued.release(len(b))
 			select {
 			case w.free <- b:
 			default:
