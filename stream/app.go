@@ -31,8 +31,11 @@ type Config struct {
 	// unbounded). Downstream windows see the records of all those tasks
 	// mixed in one partition, so without it a task that runs ahead (its
 	// worker less loaded, say, while catching up on a backlog) makes the
-	// others' records late. Across instances only the grace period
-	// absorbs such skew.
+	// others' records late. Downstream then sees records out of order by
+	// up to about MaxTaskDrift and a quarter: keep it below the windows'
+	// grace. A larger value processes a backlog faster, since the tasks
+	// wait less for each other (and for each other's appends). Across
+	// instances only the grace period absorbs such skew.
 	MaxTaskDrift time.Duration
 	// Threads is num.stream.threads (default 1).
 	Threads int

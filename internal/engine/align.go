@@ -24,7 +24,8 @@ import (
 // of its sub-topology (Flink's watermark alignment does the same for
 // sources). Tasks with nothing waiting do not hold others back; tasks with
 // records that may wait at the broker (known to, or no fetch answered yet)
-// do, at their stream time. The task
+// do, at their stream time; so do the records another worker has sealed
+// for a repartition topic but not yet appended (its producer's floor). The task
 // holding the earliest record is never held back, so processing always
 // moves on. Across instances nothing is aligned: there the grace period
 // must cover the skew.
@@ -35,6 +36,9 @@ const noHead = math.MaxInt64
 // alignGroup is the tasks of one sub-topology running in this instance.
 type alignGroup struct {
 	drift int64 // ms
+	// producers are every worker's: what one has sealed for a repartition
+	// topic but not appended yet holds the other workers' tasks back too.
+	producers []*producer
 
 	mu      sync.Mutex
 	members atomic.Pointer[[]*task] // replaced, never modified, under mu
@@ -42,7 +46,7 @@ type alignGroup struct {
 
 // alignGroups returns a group for every sub-topology that writes a
 // repartition topic, or none when drift is negative.
-func alignGroups(topo *topology.Topology, subs []*topology.Subtopology, drift time.Duration) map[int]*alignGroup {
+func alignGroups(topo *topology.Topology, subs []*topology.Subtopology, drift time.Duration, producers []*producer) map[int]*alignGroup {
 	groups := map[int]*alignGroup{}
 	if drift < 0 {
 		return groups
@@ -53,7 +57,7 @@ func alignGroups(topo *topology.Topology, subs []*topology.Subtopology, drift ti
 				continue
 			}
 			if it := topo.InternalTopics[n.Topics[0]]; it != nil && it.Repartition {
-				groups[sub.ID] = &alignGroup{drift: drift.Milliseconds()}
+				groups[sub.ID] = &alignGroup{drift: drift.Milliseconds(), producers: producers}
 				break
 			}
 		}
@@ -93,6 +97,13 @@ func (g *alignGroup) limit(t *task) int64 {
 			if m != t {
 				low = min(low, m.head.Load())
 			}
+		}
+	}
+	for _, pr := range g.producers {
+		// A worker's own unappended records go out before anything it
+		// sends later, so only the other workers' count.
+		if sender(pr) != t.out {
+			low = min(low, pr.floor())
 		}
 	}
 	if low > noHead-g.drift {

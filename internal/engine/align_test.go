@@ -53,3 +53,27 @@ func TestNextHead(t *testing.T) {
 		t.Fatalf("head %d, want the stream time 400", got)
 	}
 }
+
+// TestAlignLimitCountsOtherWorkersQueues checks that records another
+// worker has sealed for a repartition topic but not appended hold a task
+// back, and that its own worker's do not.
+func TestAlignLimitCountsOtherWorkersQueues(t *testing.T) {
+	mine, other := &producer{writers: map[tp]*partitionWriter{}}, &producer{writers: map[tp]*partitionWriter{}}
+	other.writers[tp{"x-repartition", 1}] = &partitionWriter{queuedMin: []int64{4_000, 3_000}}
+	mine.writers[tp{"x-repartition", 0}] = &partitionWriter{queuedMin: []int64{100}}
+	g := &alignGroup{drift: 1000, producers: []*producer{mine, other}}
+	a, b := &task{out: mine}, &task{out: other}
+	g.join(a)
+	g.join(b)
+	b.head.Store(9_000)
+	if got := g.limit(a); got != 4_000 {
+		t.Fatalf("limit of a %d, want the other worker's queued 3000 + drift", got)
+	}
+	if got := g.limit(b); got != 1_000 {
+		t.Fatalf("limit of b %d, want a's head 0 + drift (a's worker's queue 100 is later)", got)
+	}
+	other.writers[tp{"x-repartition", 1}].queuedMin = nil
+	if got := g.limit(a); got != 10_000 {
+		t.Fatalf("limit of a %d once appended, want b's head + drift", got)
+	}
+}

@@ -98,6 +98,9 @@ type partitionWriter struct {
 	free chan []byte
 	// last is the offset of the last record appended, -1 before any.
 	last int64
+	// queuedMin holds, for a repartition topic, the earliest timestamp of
+	// each queued batch, in queue order (under producer.mu): see floor.
+	queuedMin []int64
 }
 
 // Sealed batches wait for their append in a queue per partition, up to
@@ -209,15 +212,42 @@ func (p *producer) seal(k tp) error {
 		return fmt.Errorf("engine: encode batch for %s-%d: %w", k.topic, k.partition, err)
 	}
 	p.queued.acquire(len(data))
+	aligned := pb.maxSpan != noHead
+	if aligned {
+		p.mu.Lock()
+		w.queuedMin = append(w.queuedMin, pb.minTS)
+		p.mu.Unlock()
+	}
 	p.wg.Add(1)
 	select {
 	case w.queue <- data:
 		return nil
 	case <-p.ctx.Done():
+		if aligned {
+			p.mu.Lock()
+			w.queuedMin = w.queuedMin[:len(w.queuedMin)-1]
+			p.mu.Unlock()
+		}
 		p.queued.release(len(data))
 		p.wg.Done()
 		return p.ctx.Err()
 	}
+}
+
+// floor is the earliest timestamp of the records this producer has sealed
+// for repartition topics and not yet appended (noHead if none). Another
+// worker's tasks must not run ahead of it (align.go): those records reach
+// the repartition topic only once appended.
+func (p *producer) floor() int64 {
+	low := int64(noHead)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.writers {
+		for _, ts := range w.queuedMin {
+			low = min(low, ts)
+		}
+	}
+	return low
 }
 
 func (p *producer) run(k tp, w *partitionWriter) {
@@ -264,6 +294,9 @@ func (p *producer) run(k tp, w *partitionWriter) {
 		}
 		if err == nil {
 			w.last = base + n - 1
+		}
+		if len(w.queuedMin) > 0 {
+			w.queuedMin = w.queuedMin[min(queued, len(w.queuedMin)):]
 		}
 		p.mu.Unlock()
 		p.wg.Add(-queued)

@@ -45,8 +45,7 @@ type activeTask struct {
 // newRuntime makes the workers (not started) and sizes store caches for
 // the plan's tasks.
 func (e *Engine) newRuntime(ctx context.Context) *runtime {
-	r := &runtime{e: e, active: map[topology.TaskID]*activeTask{}, standbys: map[topology.TaskID]*standbyTask{},
-		align: alignGroups(e.topo, e.plan.subs, e.cfg.MaxTaskDrift)}
+	r := &runtime{e: e, active: map[topology.TaskID]*activeTask{}, standbys: map[topology.TaskID]*standbyTask{}}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	// Producers outlive the workers' context: the final commit appends
 	// after it is cancelled.
@@ -61,6 +60,11 @@ func (e *Engine) newRuntime(ctx context.Context) *runtime {
 		w.producer = newProducer(pctx, e.cfg.Client, e.partitions, e.cfg.Now, repartition, e.cfg.MaxTaskDrift)
 		r.workers = append(r.workers, w)
 	}
+	producers := make([]*producer, len(r.workers))
+	for i, w := range r.workers {
+		producers[i] = w.producer
+	}
+	r.align = alignGroups(e.topo, e.plan.subs, e.cfg.MaxTaskDrift, producers)
 	storeCount := 0
 	for _, st := range e.plan.subs {
 		storeCount += len(st.Stores) * int(e.plan.tasks[st.ID])
