@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eddy-streams/eddy/broker"
@@ -40,6 +41,47 @@ type producer struct {
 	maxSpan     int64
 
 	queued *byteBudget // bytes sealed and not yet appended
+	failed atomic.Bool // err is set
+
+	// Only the worker owning the producer reads or writes these: send
+	// finds a record's open batch here without a lock or a hash of the
+	// topic's name when it is the same topic as last time.
+	topics    map[string]*topicState
+	lastTopic *topicState
+}
+
+// topicState is what send needs of one output topic.
+type topicState struct {
+	name    string
+	parts   int32           // 0 until a record needs the default partitioner
+	batches []*pendingBatch // by partition, nil until used; also in open
+	maxSpan int64           // of its batches
+}
+
+// topic returns the state of an output topic.
+func (p *producer) topic(name string) *topicState {
+	if t := p.lastTopic; t != nil && t.name == name {
+		return t
+	}
+	t := p.topics[name]
+	if t == nil {
+		t = &topicState{name: name, maxSpan: noHead}
+		if p.repartition[name] && p.maxSpan >= 0 {
+			t.maxSpan = p.maxSpan
+		}
+		p.topics[name] = t
+	}
+	p.lastTopic = t
+	return t
+}
+
+// batch returns the open batch of a partition, or nil; it makes room for
+// the partition in batches.
+func (t *topicState) batch(partition int32) *pendingBatch {
+	if int(partition) >= len(t.batches) {
+		t.batches = append(t.batches, make([]*pendingBatch, int(partition)+1-len(t.batches))...)
+	}
+	return t.batches[partition]
 }
 
 // byteBudget blocks acquirers while more than max bytes are out; one
@@ -117,7 +159,7 @@ const (
 func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error), now func() time.Time,
 	repartition map[string]bool, maxSpan time.Duration) *producer {
 	p := &producer{ctx: ctx, client: client, parts: parts, now: now, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{},
-		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1, queued: newByteBudget(maxQueuedBytes)}
+		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1, queued: newByteBudget(maxQueuedBytes), topics: map[string]*topicState{}}
 	if maxSpan >= 0 {
 		// A quarter of the drift: records a task has processed but not
 		// yet appended count towards the skew downstream too.
@@ -129,38 +171,39 @@ func newProducer(ctx context.Context, client broker.Client, parts func(string) (
 // send adds a record; partition -1 picks Kafka's default partition for the
 // key (sticky per batch for keyless records).
 func (p *producer) send(topic string, partition int32, key, value []byte, ts int64, headers []batch.RecordHeader) error {
+	if p.failed.Load() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.err
+	}
+	t := p.topic(topic)
 	if partition < 0 {
-		n, err := p.parts(topic)
-		if err != nil {
-			return err
+		if t.parts == 0 {
+			n, err := p.parts(topic)
+			if err != nil {
+				return err
+			}
+			t.parts = n
 		}
 		if key != nil {
-			partition = partitionForKey(key, n)
+			partition = partitionForKey(key, t.parts)
 		} else {
-			partition = p.sticky[topic] % n
+			partition = p.sticky[topic] % t.parts
 		}
 	}
 	k := tp{topic, partition}
-	p.mu.Lock()
-	if p.err != nil {
-		err := p.err
-		p.mu.Unlock()
-		return err
-	}
-	pb := p.open[k]
+	pb := t.batch(partition)
 	if pb == nil {
-		pb = &pendingBatch{b: batch.NewBuilder(batch.BuilderOptions{}), maxSpan: noHead}
-		if p.repartition[topic] && p.maxSpan >= 0 {
-			pb.maxSpan = p.maxSpan
-		}
+		pb = &pendingBatch{b: batch.NewBuilder(batch.BuilderOptions{}), maxSpan: t.maxSpan}
+		t.batches[partition] = pb
+		p.mu.Lock()
 		p.open[k] = pb
+		p.mu.Unlock()
 	}
 	if pb.b.Len() > 0 && max(pb.maxTS, ts)-min(pb.minTS, ts) > pb.maxSpan {
-		p.mu.Unlock()
 		if err := p.seal(k); err != nil {
 			return err
 		}
-		p.mu.Lock()
 	}
 	if pb.b.Len() == 0 {
 		pb.opened = p.now().UnixMilli()
@@ -170,7 +213,6 @@ func (p *producer) send(topic string, partition int32, key, value []byte, ts int
 	pb.b.Add(batch.Record{Key: key, Value: value, Timestamp: ts, Headers: headers})
 	pb.bytes += len(key) + len(value) + 16
 	full := pb.bytes >= maxBatchBytes
-	p.mu.Unlock()
 	if full {
 		if key == nil {
 			p.sticky[topic]++
@@ -291,6 +333,7 @@ func (p *producer) run(k tp, w *partitionWriter) {
 		p.mu.Lock()
 		if err != nil && p.err == nil {
 			p.err = fmt.Errorf("engine: append to %s-%d: %w", k.topic, k.partition, err)
+			p.failed.Store(true)
 		}
 		if err == nil {
 			w.last = base + n - 1
