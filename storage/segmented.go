@@ -100,6 +100,10 @@ type segment struct {
 	// referenced is deleted by the last release.
 	refs    int
 	dropped bool
+	// filter holds every key written to a segment this process created
+	// (nil for one opened from disk: its keys are unknown), so Get can
+	// answer most misses itself. Written under Segmented.mu's write lock.
+	filter *keyFilter
 }
 
 const (
@@ -212,6 +216,22 @@ func (s *Segmented) levelOptions(part string) LevelDBOptions {
 	o := s.opts.LevelDB
 	o.Name = s.opts.Name + "/" + part
 	return o
+}
+
+// openNewSegment opens the store of a segment Apply is about to write
+// first; it gets a key filter unless its directory already held data (a
+// segment whose removal failed), whose keys the filter would not know.
+func (s *Segmented) openNewSegment(id int64) (*segment, error) {
+	fresh := true
+	if s.dir != "" {
+		_, err := os.Stat(filepath.Join(s.dir, segmentPrefix+strconv.FormatInt(id, 10)))
+		fresh = errors.Is(err, os.ErrNotExist)
+	}
+	seg, err := s.openSegment(id)
+	if err == nil && fresh {
+		seg.filter = newKeyFilter()
+	}
+	return seg, err
 }
 
 func (s *Segmented) openSegment(id int64) (*segment, error) {
@@ -344,10 +364,19 @@ func (s *Segmented) Apply(batch []Mutation) error {
 				continue // deletes of keys the store never had
 			}
 			var err error
-			if seg, err = s.openSegment(id); err != nil {
+			if seg, err = s.openNewSegment(id); err != nil {
 				return fmt.Errorf("storage: segmented store %q: new segment %d: %w", s.opts.Name, id, err)
 			}
 			s.segs[id] = seg
+		}
+		if seg.filter != nil {
+			// Before the write: a failed Apply may still have written
+			// some, and the filter must never miss a key the store has.
+			for _, m := range ms {
+				if !m.Delete {
+					seg.filter.add(m.Key)
+				}
+			}
 		}
 		if err := seg.store.Apply(ms); err != nil {
 			return err

@@ -26,7 +26,7 @@ func (s *Segmented) Get(key []byte) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	seg := s.segs[s.segmentOf(ts)]
-	if seg == nil {
+	if seg == nil || (seg.filter != nil && !seg.filter.mayContain(key)) {
 		return nil, false, nil
 	}
 	return seg.store.Get(key)
