@@ -29,11 +29,13 @@ import (
 // inner read (a LevelDB lookup) each time. The layer is what that flush
 // applied, and the inner store receives nothing else while it exists, so
 // the two agree and Range, which reads the inner store, need not merge it.
-// To keep that true the layer is dropped as soon as the next flush begins
-// (that flush's entries take its place if it succeeds; nothing does if it
-// fails, the inner store being then possibly half written), and by Abandon
-// and Close; and nothing may write to Inner once the cache has been
-// written to. An inner store that expires keys by itself (Segmented) may
+// When the next flush begins the layer joins the older clean layers (merged
+// into one map of at most maxBytes; replaced by it when the merge would
+// exceed that), which Get reads after it: the flush's entries, read first,
+// shadow whatever the flush changes in the inner store under them. A
+// failed flush drops every clean layer, the inner store being then
+// possibly half written; so do Abandon and Close; and nothing may write to
+// Inner once the cache has been written to. An inner store that expires keys by itself (Segmented) may
 // have skipped some of the entries: every clean hit asks it whether the key
 // has expired.
 //
@@ -45,9 +47,10 @@ import (
 // itself stays dirty. The dirty bytes are key + value + a fixed per-entry
 // overhead, so the dirty set is bounded by maxBytes plus the last write, not
 // by the number of keys; the clean layer, or during a flush the entries
-// being flushed, is one former dirty set, so the cache holds at most about
-// twice maxBytes (plus what onFlush writes back while it runs, which is not
-// evicted). maxBytes 0 (or negative) disables buffering: every write
+// being flushed, is one former dirty set, and the older clean layers hold
+// at most maxBytes (or one former dirty set, when that is larger), so the
+// cache holds at most about three times maxBytes
+// (plus what onFlush writes back while it runs, which is not evicted). maxBytes 0 (or negative) disables buffering: every write
 // flushes at once.
 //
 // The engine's commit is then:
@@ -95,7 +98,13 @@ type Cached struct {
 	// entries being flushed (flushing holds them sorted, for Range);
 	// otherwise the clean layer. There is never both, which bounds memory
 	// and means Get needs one lookup for the two.
-	prev     *dirtySet
+	prev *dirtySet
+	// older merges the clean layers of earlier successful flushes, up to
+	// maxBytes: a window or table key is often read again a few commits
+	// after it was last written. The inner store holds the same (only
+	// successful flushes feed it, and any failure drops it); a key also
+	// in prev or dirty is shadowed there.
+	older    *dirtySet
 	flushing []Mutation
 	inFlush  bool
 	closed   bool
@@ -168,6 +177,10 @@ func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 	if !ok && c.prev != nil {
 		e, ok = c.prev.get(key)
 		clean = ok && !c.inFlush
+	}
+	if !ok && c.older != nil {
+		e, ok = c.older.get(key)
+		clean = ok
 	}
 	c.mu.RUnlock()
 	if clean && c.expiry != nil && c.expiry.expired(key) {
@@ -252,8 +265,12 @@ func (c *Cached) FlushCache() error {
 		return nil
 	}
 	entries := c.dirty.sorted()
-	// The old clean layer goes now: the inner store is about to change
-	// under it, and this flush's set replaces it if the flush succeeds.
+	// The last clean layer joins the older ones; this flush's set, being
+	// looked up first, shadows whatever the inner store is about to
+	// change under them, and replaces prev if the flush succeeds.
+	if c.prev != nil {
+		c.older = mergeClean(c.older, c.prev, c.maxBytes)
+	}
 	c.prev = c.dirty
 	c.prev.retire()
 	c.flushing = entries
@@ -287,7 +304,7 @@ func (c *Cached) finishFlush(entries []Mutation, ok bool) {
 	c.flushing = nil
 	c.inFlush = false
 	if !ok || c.closed {
-		c.prev = nil
+		c.prev, c.older = nil, nil
 	}
 	if ok {
 		return
@@ -295,6 +312,18 @@ func (c *Cached) finishFlush(entries []Mutation, ok bool) {
 	for _, m := range entries {
 		c.dirty.restore(m)
 	}
+}
+
+// mergeClean adds a former clean layer to the older ones, unless that
+// would take them over maxBytes: then it replaces them.
+func mergeClean(older, last *dirtySet, maxBytes int64) *dirtySet {
+	if older == nil || older.bytes+last.bytes > maxBytes {
+		return last
+	}
+	for _, m := range last.entries {
+		older.absorb(m)
+	}
+	return older
 }
 
 // Flush flushes the cache, then makes the inner store durable.
@@ -318,7 +347,7 @@ func (c *Cached) Close() error {
 	flushErr := c.FlushCache()
 	c.mu.Lock()
 	c.closed = true
-	c.prev = nil
+	c.prev, c.older = nil, nil
 	c.mu.Unlock()
 	return errors.Join(flushErr, c.inner.Close())
 }
@@ -334,7 +363,7 @@ func (c *Cached) Abandon() error {
 	}
 	c.closed = true
 	c.dirty = newDirtySet()
-	c.prev = nil
+	c.prev, c.older = nil, nil
 	c.mu.Unlock()
 	return c.inner.Close()
 }

@@ -85,6 +85,18 @@ func (d *dirtySet) restore(m Mutation) {
 	d.bytes += entrySize(m.Key, m.Value)
 }
 
+// absorb records m, whose key belongs to another set that is no longer
+// written, as key's entry in a set that is only read (a merged clean
+// layer: no index).
+func (d *dirtySet) absorb(m Mutation) {
+	if old, ok := d.entries[aliasKey(m.Key)]; ok {
+		d.bytes -= entrySize(old.Key, old.Value)
+		m.Key = old.Key
+	}
+	d.entries[aliasKey(m.Key)] = m
+	d.bytes += entrySize(m.Key, m.Value)
+}
+
 // insert adds a new entry whose key is already the set's own.
 func (d *dirtySet) insert(m Mutation) {
 	k := aliasKey(m.Key)

@@ -30,7 +30,8 @@ type cacheModel struct {
 	failures  failureCounts
 	// innerGets counts Gets that reached the inner store.
 	innerGets int
-	cleanHits int // Gets the clean layer answered
+	cleanHits int // Gets the clean layers answered
+	olderHits int // of which the older clean layers
 
 	// Ranges start at step rangeFrom, and then each range slot ranges
 	// with probability 1/rangeOdds (a Get otherwise), so that dirty sets
@@ -267,16 +268,23 @@ func (m *cacheModel) checkClean(flushErr error) {
 	if c.inFlush {
 		m.t.Fatal("flush still in progress after FlushCache returned")
 	}
-	if flushErr != nil && c.prev != nil {
-		m.t.Fatalf("clean layer of %d entries kept after a failed flush: %v", c.prev.len(), flushErr)
+	if flushErr != nil && (c.prev != nil || c.older != nil) {
+		m.t.Fatalf("clean layers kept after a failed flush: %v", flushErr)
 	}
-	if c.prev == nil {
-		return
-	}
-	for k, e := range c.prev.entries {
-		v, ok, err := m.inner.Get([]byte(k))
-		if err != nil || ok == e.Delete || ok && !bytes.Equal(v, e.Value) {
-			m.t.Fatalf("clean layer has %x = %x (delete %v), inner store %x, %v, %v", k, e.Value, e.Delete, v, ok, err)
+	for _, layer := range []*dirtySet{c.prev, c.older} {
+		if layer == nil {
+			continue
+		}
+		for k, e := range layer.entries {
+			if layer == c.older && c.prev != nil {
+				if _, shadowed := c.prev.get([]byte(k)); shadowed {
+					continue
+				}
+			}
+			v, ok, err := m.inner.Get([]byte(k))
+			if err != nil || ok == e.Delete || ok && !bytes.Equal(v, e.Value) {
+				m.t.Fatalf("clean layer has %x = %x (delete %v), inner store %x, %v, %v", k, e.Value, e.Delete, v, ok, err)
+			}
 		}
 	}
 }
@@ -287,6 +295,12 @@ func (m *cacheModel) checkGet(k []byte) {
 	clean := false
 	if c.prev != nil && !dirty {
 		_, clean = c.prev.get(k)
+	}
+	if c.older != nil && !dirty && !clean {
+		_, clean = c.older.get(k)
+		if clean {
+			m.olderHits++
+		}
 	}
 	innerGets := m.innerGets
 	v, ok, err := c.Get(k)
@@ -388,10 +402,10 @@ func TestCachedAgainstModel(t *testing.T) {
 					if l := m.lazy; l.builds == 0 || l.syncs == 0 || l.sortFlushes == 0 || l.indexFlushes == 0 {
 						t.Fatalf("the dirty set's lazy index was not exercised in every state: %+v", l)
 					}
-					if f := m.failures; f.onFlush == 0 || f.innerNone == 0 || f.innerPartial == 0 || m.cleanHits < 20 {
-						t.Fatalf("failures %+v, %d clean hits: not every kind of failure, or too few clean hits", f, m.cleanHits)
+					if f := m.failures; f.onFlush == 0 || f.innerNone == 0 || f.innerPartial == 0 || m.cleanHits < 20 || m.olderHits == 0 {
+						t.Fatalf("failures %+v, %d clean hits (%d older): not every kind of failure, or too few clean hits", f, m.cleanHits, m.olderHits)
 					}
-					t.Logf("%d flushes, lazy index %+v, failures %+v, %d clean hits", m.flushes, m.lazy, m.failures, m.cleanHits)
+					t.Logf("%d flushes, lazy index %+v, failures %+v, %d clean hits (%d older)", m.flushes, m.lazy, m.failures, m.cleanHits, m.olderHits)
 				})
 			}
 		}
