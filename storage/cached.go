@@ -167,6 +167,12 @@ func (c *Cached) closedErr(op string) error {
 // Get returns key's value from the dirty set, the entries being flushed or
 // else the clean layer, or the inner store, in that order.
 func (c *Cached) Get(key []byte) ([]byte, bool, error) {
+	return c.GetInto(key, nil)
+}
+
+// GetInto is Get appending the value to dst: a value held in memory costs
+// no allocation when dst has room (storage.BufferedGetter).
+func (c *Cached) GetInto(key, dst []byte) ([]byte, bool, error) {
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -191,14 +197,24 @@ func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 	}
 	if ok {
 		if e.Delete {
-			return nil, false, nil
+			return dst, false, nil
 		}
-		return cloneBytes(e.Value), true, nil
+		if dst == nil {
+			return cloneBytes(e.Value), true, nil
+		}
+		return append(dst, e.Value...), true, nil
 	}
 	// The inner store is read outside the lock: it only ever receives the
 	// entries being flushed, so it can be newer than the layers above
 	// (never older), which still gives a value the key had during this call.
-	return c.inner.Get(key)
+	v, ok, err := c.inner.Get(key)
+	switch {
+	case dst == nil || err != nil:
+		return v, ok, err
+	case !ok:
+		return dst, false, nil
+	}
+	return append(dst, v...), true, nil
 }
 
 // Put buffers key = value and evicts if the dirty bytes exceed the bound.

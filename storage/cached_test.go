@@ -578,3 +578,37 @@ func TestCachedCleanLayerHonoursExpiry(t *testing.T) {
 		t.Fatalf("scan = %q", got)
 	}
 }
+
+// TestCachedGetInto checks GetInto appends what Get returns, from every
+// layer, without touching the buffer's prefix, and keeps "empty" apart
+// from "missing".
+func TestCachedGetInto(t *testing.T) {
+	inner := openTestMemory(t)
+	if err := inner.Put([]byte("i"), []byte("inner")); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCached(inner, 1<<20, nil)
+	mustPut(t, c, "clean", "c")
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, c, "d", "dirty")
+	mustPut(t, c, "e", "")
+	var bg BufferedGetter = c
+	for _, tc := range []struct {
+		key, want string
+		ok        bool
+	}{{"d", "dirty", true}, {"clean", "c", true}, {"i", "inner", true}, {"e", "", true}, {"missing", "", false}} {
+		buf := append(make([]byte, 0, 64), "pre"...)
+		got, ok, err := bg.GetInto([]byte(tc.key), buf)
+		if err != nil || ok != tc.ok || string(got) != "pre"+tc.want {
+			t.Fatalf("GetInto(%s) = %q, %v, %v; want %q, %v", tc.key, got, ok, err, "pre"+tc.want, tc.ok)
+		}
+		if ok && &got[0] != &buf[0] {
+			t.Fatalf("GetInto(%s) did not use the buffer's room", tc.key)
+		}
+	}
+	if v, ok, _ := c.Get([]byte("e")); !ok || v == nil {
+		t.Fatalf("Get of an empty value = %v, %v; want present and non-nil", v, ok)
+	}
+}

@@ -47,6 +47,14 @@ type Store interface {
 	Close() error
 }
 
+// BufferedGetter is implemented by stores that can copy a value into a
+// buffer the caller reuses (Cached, for values it holds in memory), where
+// Get allocates a copy per call. GetInto appends key's value to dst and
+// returns the extended slice, or dst and false when key is missing.
+type BufferedGetter interface {
+	GetInto(key, dst []byte) ([]byte, bool, error)
+}
+
 // Reverser is implemented by stores that can iterate backwards, which window
 // stores need to find the latest windows first. LevelDB, Memory and Cached
 // implement it.

@@ -52,8 +52,8 @@ type operator[K, V, A any] struct {
 	idleWall, idleTime int64
 	// keyBuf and valBuf are scratch space for the store's keys and values
 	// (the store copies them).
-	keyBuf, valBuf []byte
-	aggApp         serde.Appender[A] // the aggregate serde's, if it has one
+	keyBuf, valBuf, getBuf []byte
+	aggApp                 serde.Appender[A] // the aggregate serde's, if it has one
 }
 
 func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K], A], s *spec[K, V, A]) (*operator[K, V, A], error) {
@@ -313,7 +313,18 @@ func (o *operator[K, V, A]) put(wkey []byte, ts int64, acc A) error {
 // update folds a record into the window wkey ending at end, creating the
 // window (and, under EmitFinal, its pending entry) on its first record.
 func (o *operator[K, V, A]) update(wkey []byte, end int64, r dsl.Record[K, V]) error {
-	old, ok, err := o.st.Get(wkey)
+	var old []byte
+	var ok bool
+	var err error
+	if bg, can := o.st.(storage.BufferedGetter); can {
+		// The value is decoded before the next read: one buffer will do.
+		old, ok, err = bg.GetInto(wkey, o.getBuf[:0])
+		if ok {
+			o.getBuf = old
+		}
+	} else {
+		old, ok, err = o.st.Get(wkey)
+	}
 	if err != nil {
 		return err
 	}
