@@ -95,11 +95,15 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	}
 	rc.App.Now = clk.Now
 
-	var seen, first atomic.Int64
+	var seen shardedCount
+	var first atomic.Int64
 	b := stream.NewBuilder(rc.AppID)
-	src := From(b, OnRecord(func(k Kind) {
-		if slices.Contains(q.Inputs, k) && seen.Add(1) == 1 {
-			first.Store(time.Now().UnixNano())
+	src := From(b, OnRecord(func(k Kind, key int64) {
+		if slices.Contains(q.Inputs, k) {
+			seen.add(key)
+			if first.Load() == 0 {
+				first.CompareAndSwap(0, time.Now().UnixNano())
+			}
 		}
 	}))
 	q.Build(src, rc.Output, rc.Params)
@@ -118,12 +122,12 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 		if err == nil {
 			err = errors.New("it stopped")
 		}
-		return fmt.Errorf("the app stopped after reading %d of %d records: %w", seen.Load(), want, err)
+		return fmt.Errorf("the app stopped after reading %d of %d records: %w", seen.load(), want, err)
 	}
 
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
-	for seen.Load() < want {
+	for seen.load() < want {
 		select {
 		case err := <-done:
 			return fail(stopped(err))
@@ -305,4 +309,24 @@ func (d *drain) check(ctx context.Context) (bool, error) {
 		}
 	}
 	return same, nil
+}
+
+// shardedCount counts records from several goroutines without making them
+// share one cache line per record: each adds to the shard of its record's
+// key, and load sums the shards.
+type shardedCount struct {
+	shards [16]struct {
+		n atomic.Int64
+		_ [56]byte
+	}
+}
+
+func (c *shardedCount) add(key int64) { c.shards[uint64(key)%16].n.Add(1) }
+
+func (c *shardedCount) load() int64 {
+	var n int64
+	for i := range c.shards {
+		n += c.shards[i].n.Load()
+	}
+	return n
 }

@@ -10,7 +10,7 @@ import (
 // only the topics it uses.
 type Sources struct {
 	b        *stream.Builder
-	onRecord func(Kind)
+	onRecord func(Kind, int64)
 	persons  *stream.Stream[int64, Person]
 	auctions *stream.Stream[int64, Auction]
 	bids     *stream.Stream[int64, Bid]
@@ -19,10 +19,10 @@ type Sources struct {
 // SourceOption configures Sources.
 type SourceOption func(*Sources)
 
-// OnRecord calls f with the kind of every record a source reads, before the
+// OnRecord calls f with the kind and key of every record a source reads, before the
 // query sees it; benchmarks count their input with it. f runs on the app's
 // processing goroutines.
-func OnRecord(f func(Kind)) SourceOption { return func(s *Sources) { s.onRecord = f } }
+func OnRecord(f func(kind Kind, key int64)) SourceOption { return func(s *Sources) { s.onRecord = f } }
 
 // From returns the Nexmark sources of a topology under construction.
 func From(b *stream.Builder, opts ...SourceOption) *Sources {
@@ -66,7 +66,7 @@ func (s *Sources) Bids() stream.Stream[int64, Bid] {
 func source[V any](s *Sources, topic string, kind Kind, vs serde.Serde[V]) stream.Stream[int64, V] {
 	st := stream.From(s.b, topic, serde.Int64, vs, stream.Named(topic+"-source"))
 	if f := s.onRecord; f != nil {
-		st = st.Peek(func(int64, V) { f(kind) }, stream.Named(topic+"-count"))
+		st = st.Peek(func(key int64, _ V) { f(kind, key) }, stream.Named(topic+"-count"))
 	}
 	return st
 }

@@ -143,7 +143,7 @@ func (e *Engine) startTask(ctx context.Context, t *task) error {
 				return fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", t.id, c.Topic, c.Partition, err)
 			}
 		}
-		in := &input{topic: c.Topic, partition: c.Partition, chunks: make(chan []byte, 4), free: make(chan []byte, 2), next: start, committed: c.Offset}
+		in := &input{topic: c.Topic, partition: c.Partition, source: t.sources[c.Topic], chunks: make(chan []byte, 4), free: make(chan []byte, 2), next: start, committed: c.Offset}
 		in.hw.Store(-1) // unknown until the first fetch answers
 		t.inputs = append(t.inputs, in)
 	}

@@ -17,6 +17,7 @@ import (
 type input struct {
 	topic     string
 	partition int32
+	source    topology.SourceFunc // the task's, for topic
 	chunks    chan []byte
 	// next is the offset after the last record processed: what a commit
 	// stores.

@@ -165,7 +165,7 @@ func (w *worker) processRound(t *task, limit int64) (int, error) {
 			w.heldBack = true
 			return n, nil
 		}
-		if err := t.process(&pick.cur); err != nil {
+		if err := t.processWith(&pick.cur, pick.source); err != nil {
 			return n, err
 		}
 		pick.has = false
@@ -179,12 +179,17 @@ func (w *worker) processRound(t *task, limit int64) (int, error) {
 // stream-time punctuations it made due, applying the error policies to
 // what fails: the worker and the Driver share it.
 func (t *task) process(r *topology.RawRecord) error {
+	return t.processWith(r, t.sources[r.Topic])
+}
+
+// processWith is process with the record's source already looked up.
+func (t *task) processWith(r *topology.RawRecord, source topology.SourceFunc) error {
 	t.current = r
 	defer func() { t.current = nil }()
 	if r.Timestamp > t.streamTime {
 		t.streamTime = r.Timestamp
 	}
-	err := callSafely(func() error { return t.sources[r.Topic](r) })
+	err := callSafely(func() error { return source(r) })
 	if err == nil {
 		err = t.punctuateStreamTime()
 	}
