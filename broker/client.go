@@ -81,6 +81,22 @@ type FetchResult struct {
 	LogStartOffset int64
 }
 
+// DeferredAppender is implemented by clients whose appends can return
+// before the data is durable (the embedded client): AppendNoWait is Append
+// without waiting for the fsync, and AwaitDurable returns once the
+// partition is durable up to end (the offset after the last record that
+// must be), or with the error that stopped it. Under the broker's default
+// sync policy records become readable only once durable either way; what
+// changes is that the writer need not wait for each fsync before sending
+// more. The stream engine appends so and awaits durability at its commits,
+// before committing the input offsets.
+type DeferredAppender interface {
+	AppendNoWait(ctx context.Context, topic string, partition int32, batches []byte) (int64, error)
+	AwaitDurable(ctx context.Context, topic string, partition int32, end int64) error
+}
+
+var _ DeferredAppender = embedded{}
+
 // BufferedFetcher is implemented by clients that can fetch into a buffer
 // the caller reuses (the embedded client): FetchInto is Fetch with the
 // batches appended to dst.
@@ -140,6 +156,14 @@ func (e embedded) Partitions(_ context.Context, topic string) (int32, error) {
 }
 
 func (e embedded) Append(ctx context.Context, topic string, partition int32, batches []byte) (int64, error) {
+	return e.append(ctx, topic, partition, batches, true)
+}
+
+func (e embedded) AppendNoWait(ctx context.Context, topic string, partition int32, batches []byte) (int64, error) {
+	return e.append(ctx, topic, partition, batches, false)
+}
+
+func (e embedded) append(ctx context.Context, topic string, partition int32, batches []byte, durable bool) (int64, error) {
 	p, err := e.b.Partition(topic, partition)
 	if err != nil {
 		return 0, err
@@ -147,8 +171,16 @@ func (e embedded) Append(ctx context.Context, topic string, partition int32, bat
 	if p.Topic == offsetsTopic {
 		return 0, fmt.Errorf("%w: %s is written by the group coordinator only", ErrInvalidTopic, offsetsTopic)
 	}
-	res, err := p.Produce(ctx, batches, true)
+	res, err := p.Produce(ctx, batches, durable)
 	return res.BaseOffset, err
+}
+
+func (e embedded) AwaitDurable(_ context.Context, topic string, partition int32, end int64) error {
+	p, err := e.b.Partition(topic, partition)
+	if err != nil {
+		return err
+	}
+	return p.AwaitDurable(end)
 }
 
 func (e embedded) Fetch(ctx context.Context, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error) {

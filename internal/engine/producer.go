@@ -41,6 +41,9 @@ type producer struct {
 	maxSpan     int64
 
 	queued *byteBudget // bytes sealed and not yet appended
+	// deferred is the client's, if its appends can return before their
+	// fsync: appends then do not wait, and flush awaits durability.
+	deferred broker.DeferredAppender
 	failed atomic.Bool // err is set
 
 	// Only the worker owning the producer reads or writes these: send
@@ -140,6 +143,9 @@ type partitionWriter struct {
 	free chan []byte
 	// last is the offset of the last record appended, -1 before any.
 	last int64
+	// unsynced is set when an append since the last flush did not wait
+	// for durability (broker.DeferredAppender): flush awaits it.
+	unsynced bool
 	// queuedMin holds, for a repartition topic, the earliest timestamp of
 	// each queued batch, in queue order (under producer.mu): see floor.
 	queuedMin []int64
@@ -158,7 +164,8 @@ const (
 
 func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error), now func() time.Time,
 	repartition map[string]bool, maxSpan time.Duration) *producer {
-	p := &producer{ctx: ctx, client: client, parts: parts, now: now, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{},
+	deferred, _ := client.(broker.DeferredAppender)
+	p := &producer{ctx: ctx, client: client, deferred: deferred, parts: parts, now: now, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{},
 		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1, queued: newByteBudget(maxQueuedBytes), topics: map[string]*topicState{}}
 	if maxSpan >= 0 {
 		// A quarter of the drift: records a task has processed but not
@@ -322,7 +329,13 @@ func (p *producer) run(k tp, w *partitionWriter) {
 			data = joined
 		}
 		queued := len(taken)
-		base, err := p.client.Append(p.ctx, k.topic, k.partition, data)
+		var base int64
+		var err error
+		if p.deferred != nil {
+			base, err = p.deferred.AppendNoWait(p.ctx, k.topic, k.partition, data)
+		} else {
+			base, err = p.client.Append(p.ctx, k.topic, k.partition, data)
+		}
 		for _, b := range taken {
 			p.queued.release(len(b))
 			select {
@@ -337,6 +350,7 @@ func (p *producer) run(k tp, w *partitionWriter) {
 		}
 		if err == nil {
 			w.last = base + n - 1
+			w.unsynced = p.deferred != nil
 		}
 		if len(w.queuedMin) > 0 {
 			w.queuedMin = w.queuedMin[min(queued, len(w.queuedMin)):]
@@ -388,7 +402,28 @@ func (p *producer) flush() error {
 	p.wg.Wait()
 	p.mu.Lock()
 	errs = append(errs, p.err)
+	var unsynced []tp
+	for k, w := range p.writers {
+		if w.unsynced {
+			unsynced = append(unsynced, k)
+		}
+	}
 	p.mu.Unlock()
+	// Nothing is being appended now (only this worker seals), so every
+	// partition written since the last flush is durable after this.
+	for _, k := range unsynced {
+		p.mu.Lock()
+		w := p.writers[k]
+		end := w.last + 1
+		p.mu.Unlock()
+		if err := p.deferred.AwaitDurable(p.ctx, k.topic, k.partition, end); err != nil {
+			errs = append(errs, fmt.Errorf("engine: %s-%d durable up to %d: %w", k.topic, k.partition, end, err))
+			continue
+		}
+		p.mu.Lock()
+		w.unsynced = false
+		p.mu.Unlock()
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/batch"
+)
+
+// deferredClient records appends that do not wait for durability and the
+// durability waits that follow.
+type deferredClient struct {
+	broker.Client // only the methods below are used
+	mu            sync.Mutex
+	next          map[int32]int64
+	awaited       map[int32]int64
+	failAwait     error
+}
+
+func (c *deferredClient) AppendNoWait(_ context.Context, _ string, partition int32, batches []byte) (int64, error) {
+	h, err := batch.ParseHeader(batches)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	base := c.next[partition]
+	c.next[partition] = base + int64(h.RecordCount)
+	return base, nil
+}
+
+func (c *deferredClient) AwaitDurable(_ context.Context, _ string, partition int32, end int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.awaited[partition] = end
+	return c.failAwait
+}
+
+// TestProducerFlushAwaitsDeferredAppends checks that with a client whose
+// appends return before their fsync, a flush (what a commit waits for
+// before committing offsets) awaits durability of every partition written
+// since the last one, up to its last record, and fails when that fails.
+func TestProducerFlushAwaitsDeferredAppends(t *testing.T) {
+	c := &deferredClient{next: map[int32]int64{}, awaited: map[int32]int64{}}
+	p := newProducer(context.Background(), c, func(string) (int32, error) { return 2, nil }, time.Now, nil, -1)
+	defer p.close()
+	for i := range 5 {
+		if err := p.send("out", int32(i%2), nil, []byte("v"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if c.awaited[0] != 3 || c.awaited[1] != 2 {
+		t.Fatalf("durability awaited up to %v, want partition 0 to 3 and 1 to 2", c.awaited)
+	}
+	// Nothing appended since: nothing to await.
+	c.awaited = map[int32]int64{}
+	if err := p.flush(); err != nil || len(c.awaited) != 0 {
+		t.Fatalf("second flush awaited %v, err %v", c.awaited, err)
+	}
+	c.failAwait = errors.New("disk gone")
+	if err := p.send("out", 1, nil, []byte("v"), 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.flush(); !errors.Is(err, c.failAwait) {
+		t.Fatalf("flush with a failing fsync = %v", err)
+	}
+	if c.awaited[1] != 3 {
+		t.Fatalf("durability awaited up to %v, want partition 1 to 3", c.awaited)
+	}
+}
