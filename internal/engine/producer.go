@@ -44,7 +44,7 @@ type producer struct {
 	// deferred is the client's, if its appends can return before their
 	// fsync: appends then do not wait, and flush awaits durability.
 	deferred broker.DeferredAppender
-	failed atomic.Bool // err is set
+	failed   atomic.Bool // err is set
 
 	// Only the worker owning the producer reads or writes these: send
 	// finds a record's open batch here without a lock or a hash of the
