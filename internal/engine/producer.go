@@ -92,6 +92,10 @@ type partitionWriter struct {
 // small (repartition batches are short in event time): the batches queued
 // during one append's fsync all go in the next append.
 const (
+	// maxAppendBytes bounds one coalesced append: a Kafka client sends it
+	// as one record batch, which must stay under the broker's
+	// message.max.bytes (1 MiB by default).
+	maxAppendBytes = 768 << 10
 	writerQueue    = 64
 	maxQueuedBytes = 32 << 20
 	freeBuffers    = 4 // per partition
@@ -235,22 +239,34 @@ func (p *producer) floor() int64 {
 }
 
 func (p *producer) run(k tp, w *partitionWriter) {
-	var joined []byte
+	var joined, carry []byte
 	taken := make([][]byte, 0, writerQueue)
-	for first := range w.queue {
+	for {
+		first := carry
+		carry = nil
+		if first == nil {
+			var ok bool
+			if first, ok = <-w.queue; !ok {
+				return
+			}
+		}
 		// Batches queued while the last append waited for its fsync go
-		// in one append: one fsync for all of them.
+		// in one append (one fsync for all of them), up to maxAppendBytes.
 		taken = append(taken[:0], first)
-		n := int64(countRecords(first))
+		size, n := len(first), int64(countRecords(first))
 	more:
-		for {
+		for size < maxAppendBytes {
 			select {
 			case next, ok := <-w.queue:
 				if !ok {
+					break more // the next receive returns
+				}
+				if size+len(next) > maxAppendBytes {
+					carry = next
 					break more
 				}
 				taken = append(taken, next)
-				n += int64(countRecords(next))
+				size, n = size+len(next), n+int64(countRecords(next))
 			default:
 				break more
 			}

@@ -75,3 +75,71 @@ func TestProducerFlushAwaitsDeferredAppends(t *testing.T) {
 		t.Fatalf("durability awaited up to %v, want partition 1 to 3", c.awaited)
 	}
 }
+
+// blockingClient holds its first append until released and records the
+// size and record count of every append.
+type blockingClient struct {
+	broker.Client
+	release chan struct{}
+	mu      sync.Mutex
+	sizes   []int
+	records int
+}
+
+func (c *blockingClient) Append(_ context.Context, _ string, _ int32, batches []byte) (int64, error) {
+	c.mu.Lock()
+	first := len(c.sizes) == 0
+	c.sizes = append(c.sizes, len(batches))
+	base := int64(c.records)
+	for rest := batches; len(rest) > 0; {
+		one, next, err := batch.Next(rest)
+		if err != nil {
+			c.mu.Unlock()
+			return 0, err
+		}
+		c.records += countRecords(one)
+		rest = next
+	}
+	c.mu.Unlock()
+	if first {
+		<-c.release
+	}
+	return base, nil
+}
+
+// TestProducerCoalescesWithinAppendLimit queues many full batches behind a
+// slow append: they must go out in appends of at most maxAppendBytes (a
+// Kafka client sends one append as one record batch, which the broker
+// caps), together where they fit, none lost.
+func TestProducerCoalescesWithinAppendLimit(t *testing.T) {
+	c := &blockingClient{release: make(chan struct{})}
+	p := newProducer(context.Background(), c, func(string) (int32, error) { return 1, nil }, time.Now, nil, -1)
+	defer p.close()
+	value := make([]byte, 1000)
+	const sent = 3000 // about 12 batches of 256 KiB
+	for range sent {
+		if err := p.send("out", 0, nil, value, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(c.release)
+	if err := p.flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	together := false
+	const kafkaMessageMax = 1048588 // message.max.bytes, Kafka's default
+	for _, n := range c.sizes {
+		if n > kafkaMessageMax {
+			t.Fatalf("an append of %d bytes, over Kafka's %d", n, kafkaMessageMax)
+		}
+		together = together || n > maxBatchBytes+batch.HeaderSize+maxBatchBytes/10
+	}
+	if !together {
+		t.Fatalf("appends of %v bytes: queued batches never went together", c.sizes)
+	}
+	if c.records != sent {
+		t.Fatalf("%d records appended, want %d", c.records, sent)
+	}
+}
