@@ -12,7 +12,6 @@ import (
 	"github.com/eddy-streams/eddy/broker/batch"
 	"github.com/eddy-streams/eddy/internal/dsl"
 	"github.com/eddy-streams/eddy/internal/topology"
-	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/storage"
 )
 
@@ -53,7 +52,9 @@ type operator[K, V, A any] struct {
 	// keyBuf and valBuf are scratch space for the store's keys and values
 	// (the store copies them).
 	keyBuf, valBuf, getBuf []byte
-	aggApp                 serde.Appender[A] // the aggregate serde's, if it has one
+	aggEnc                 *dsl.Encoder[A]
+	// bufGet is st's, if it can read into getBuf (storage.BufferedGetter).
+	bufGet storage.BufferedGetter
 }
 
 func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K], A], s *spec[K, V, A]) (*operator[K, V, A], error) {
@@ -62,7 +63,8 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 		return nil, err
 	}
 	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64, nextClose: math.MinInt64, emitted: math.MinInt64}
-	o.aggApp, _ = s.as.(serde.Appender[A])
+	o.aggEnc = dsl.NewEncoder(s.as)
+	o.bufGet, _ = st.(storage.BufferedGetter)
 	if cs, ok := tc.(counterSource); ok {
 		o.late = cs.Counter(s.counter)
 	} else {
@@ -295,15 +297,8 @@ func (o *operator[K, V, A]) decode(val []byte) (int64, A, error) {
 
 // put stores a window's aggregate with its newest record's timestamp.
 func (o *operator[K, V, A]) put(wkey []byte, ts int64, acc A) error {
-	o.valBuf = dsl.AppendTimestamp(o.valBuf[:0], ts)
 	var err error
-	if o.aggApp != nil {
-		o.valBuf, err = o.aggApp.AppendSerialize(o.valBuf, o.store, acc)
-	} else {
-		var vb []byte
-		vb, err = o.as.Serialize(o.store, acc)
-		o.valBuf = append(o.valBuf, vb...)
-	}
+	o.valBuf, err = o.aggEnc.AppendTo(dsl.AppendTimestamp(o.valBuf[:0], ts), o.store, acc)
 	if err != nil {
 		return fmt.Errorf("window %s: aggregate: %w", o.store, err)
 	}
@@ -316,9 +311,9 @@ func (o *operator[K, V, A]) update(wkey []byte, end int64, r dsl.Record[K, V]) e
 	var old []byte
 	var ok bool
 	var err error
-	if bg, can := o.st.(storage.BufferedGetter); can {
+	if o.bufGet != nil {
 		// The value is decoded before the next read: one buffer will do.
-		old, ok, err = bg.GetInto(wkey, o.getBuf[:0])
+		old, ok, err = o.bufGet.GetInto(wkey, o.getBuf[:0])
 		if ok {
 			o.getBuf = old
 		}

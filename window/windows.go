@@ -96,12 +96,17 @@ func Hopping(size, advance time.Duration) TimeWindows {
 // the window closes when the operator's time reaches end + d. The default is
 // no grace, Kafka Streams 3's TimeWindows.ofSizeWithNoGrace.
 func (w TimeWindows) Grace(d time.Duration) TimeWindows {
-	w.d.grace = ms(d)
-	w.d.name += fmt.Sprintf(".Grace(%v)", d)
+	w.d = w.d.withGrace(d)
 	return w
 }
 
 func (w TimeWindows) String() string { return w.d.name }
+
+func (d definition) withGrace(grace time.Duration) definition {
+	d.grace = ms(grace)
+	d.name += fmt.Sprintf(".Grace(%v)", grace)
+	return d
+}
 
 // SlidingWindows are Kafka Streams' sliding windows: windows defined by the
 // records themselves, aggregating the records whose timestamps lie within
@@ -122,8 +127,7 @@ func Sliding(maxDiff time.Duration) SlidingWindows {
 // Grace lets records arrive up to d after a window's end and still count
 // (default none).
 func (w SlidingWindows) Grace(d time.Duration) SlidingWindows {
-	w.d.grace = ms(d)
-	w.d.name += fmt.Sprintf(".Grace(%v)", d)
+	w.d = w.d.withGrace(d)
 	return w
 }
 
@@ -146,8 +150,7 @@ func Session(gap time.Duration) SessionWindows {
 // Grace lets records arrive up to d late (default none): a session closes
 // when the operator's time passes its last record + gap + d.
 func (w SessionWindows) Grace(d time.Duration) SessionWindows {
-	w.d.grace = ms(d)
-	w.d.name += fmt.Sprintf(".Grace(%v)", d)
+	w.d = w.d.withGrace(d)
 	return w
 }
 

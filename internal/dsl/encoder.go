@@ -35,3 +35,16 @@ func (e *Encoder[T]) Encode(topic string, v T) ([]byte, error) {
 	e.buf = b
 	return b, nil
 }
+
+// AppendTo appends v's encoding for topic to dst, for callers that build a
+// value around it in a buffer of their own.
+func (e *Encoder[T]) AppendTo(dst []byte, topic string, v T) ([]byte, error) {
+	if e.app != nil {
+		return e.app.AppendSerialize(dst, topic, v)
+	}
+	b, err := e.s.Serialize(topic, v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
