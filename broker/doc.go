@@ -13,5 +13,7 @@
 // the errors of this package and of broker/log to Kafka error codes.
 //
 // It is not a cluster: one node, no replication (durability comes from
-// fsync before acknowledgement), no transactions yet.
+// fsync before acknowledgement; the in-process client can also append
+// without waiting and await durability later, DeferredAppender), no
+// transactions yet.
 package broker

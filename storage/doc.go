@@ -9,11 +9,13 @@
 //     bulk restore, with writes not fsynced one by one;
 //   - Memory (NewMemory), an in-memory B-tree for small state and tests;
 //   - Cached (NewCached), a write-back cache over either, which collapses
-//     repeated updates of a key between commits into one changelog record;
+//     repeated updates of a key between commits into one changelog record
+//     and keeps recently flushed entries as clean read layers;
 //   - Segmented (OpenSegmented, NewSegmentedMemory), for keys that carry a
 //     time (windows): one LevelDB or Memory store per time segment, keys
 //     older than a retention hidden at once and deleted a whole segment at
-//     a time.
+//     a time (segments this process created keep a Bloom filter of their
+//     keys, so most misses never reach the segment's store).
 //
 // The package also reads and writes the checkpoint file that records, per
 // changelog partition, how far the local stores contain the changelog.

@@ -3,8 +3,13 @@
 // partition), restores each task's stores from their changelogs, feeds the
 // tasks records fetched through a broker.Client, sends what they produce,
 // and commits on an interval: flush store caches (writing changelog records)
-// → flush produced records → commit input offsets → write the local
-// checkpoint. Delivery is at-least-once.
+// → flush produced records (and await their durability, when the client
+// appends without waiting for it: broker.DeferredAppender) → commit input
+// offsets → write the local checkpoint. Delivery is at-least-once.
+//
+// Output batches are appended when full, after Config.Linger, or at a
+// commit; the tasks writing a repartition topic are kept within
+// Config.MaxTaskDrift of each other in event time (align.go).
 //
 // # Several instances
 //
