@@ -234,7 +234,9 @@ do_up() {
 	echo $! >"$RUN/kafka.pid"
 	say "started pid $(cat "$RUN/kafka.pid"), log $RUN/kafka.log"
 	while ! port_open "$PORT" || ! metadata_ok; do
-		if ! pid >/dev/null; then
+		# kill -0, not pid: until setsid and nohup have exec'd java, the
+		# process's command line is theirs, and pid would call it gone.
+		if ! kill -0 "$(cat "$RUN/kafka.pid")" 2>/dev/null; then
 			die "Kafka exited during startup: $(tail -n 30 "$RUN/stdout.log" "$RUN/kafka.log" 2>/dev/null)"
 		fi
 		if ((SECONDS - start > START_TIMEOUT)); then
