@@ -220,7 +220,13 @@ do_up() {
 	rm -rf "$RUN"
 	write_config
 	local start=$SECONDS cluster
-	cluster="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+	# A URL-safe base64 id, as Kafka's random-uuid prints. One starting with
+	# "-" would be read by kafka-storage as an option (1 in 64 ids), so, like
+	# Kafka's Uuid.randomUuid, draw again until it does not.
+	cluster=-
+	while [[ $cluster == -* ]]; do
+		cluster="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+	done
 	# shellcheck disable=SC2046
 	java $(java_opts) -cp "$LIBS/*" kafka.tools.StorageTool format \
 		--cluster-id "$cluster" --config "$RUN/server.properties" \
