@@ -61,7 +61,10 @@
 // each window's result is forwarded exactly once, when it closes (Kafka
 // Streams' suppress(untilWindowCloses)), in order of close time; a crash
 // before the next commit may emit it again, as everything in eddy is
-// at-least-once. Forwarded records carry the timestamp of the window's
+// at-least-once. Which windows are still to be emitted is kept in memory,
+// not in the store: a task that opens again finds them as the stored
+// windows its stored time has not closed, so the only cost of a window
+// beyond its aggregate is one queued key until it closes. Forwarded records carry the timestamp of the window's
 // newest record.
 //
 // # State

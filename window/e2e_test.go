@@ -49,11 +49,21 @@ type e2eApp struct {
 
 func runE2E(ctx context.Context, t *testing.T, client broker.Client, stateDir string) *e2eApp {
 	t.Helper()
-	b := stream.NewBuilder("restore")
-	g := stream.From(b, "payments", serde.String, serde.Int64).GroupByKey()
-	counts := window.Count(g, window.Tumbling(5*time.Second).Grace(2*time.Second), window.Named("counts"),
-		window.Retention(24*time.Hour))
-	counts.ToStream().To("counts", nil, nil, window.ByKey[string, int64](serde.String))
+	return startE2E(ctx, t, client, stateDir, "restore", func(g stream.Grouped[string, int64]) table.Table[window.Key[string], int64] {
+		counts := window.Count(g, window.Tumbling(5*time.Second).Grace(2*time.Second), window.Named("counts"),
+			window.Retention(24*time.Hour))
+		counts.ToStream().To("counts", nil, nil, window.ByKey[string, int64](serde.String))
+		return counts
+	})
+}
+
+// startE2E runs app id's windowed count of "payments", which agg builds,
+// until stopped.
+func startE2E(ctx context.Context, t *testing.T, client broker.Client, stateDir, id string,
+	agg func(stream.Grouped[string, int64]) table.Table[window.Key[string], int64]) *e2eApp {
+	t.Helper()
+	b := stream.NewBuilder(id)
+	counts := agg(stream.From(b, "payments", serde.String, serde.Int64).GroupByKey())
 	app, err := stream.NewApp(b, stream.Config{Client: client, StateDir: stateDir, CommitInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -194,41 +204,11 @@ func TestWindowStoreRestoresAfterRestart(t *testing.T) {
 	// The output topic's last value of each window is its count, on the
 	// partition of its record key.
 	last := map[window.Key[string]]int64{}
-	ks := window.KeySerde(serde.String)
-	for p := range int32(parts) {
-		for off := int64(0); ; {
-			res, err := client.Fetch(ctx, "counts", p, off, 1<<20, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(res.Batches) == 0 {
-				break
-			}
-			for data := res.Batches; len(data) > 0; {
-				one, rest, err := batch.Next(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				it, err := batch.NewIterator(one)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for it.Next() {
-					r := it.Record()
-					k, err := ks.Deserialize("counts", r.Key)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if partitionOf(k.Key, parts) != p {
-						t.Fatalf("window %v on partition %d, its key's is %d", k, p, partitionOf(k.Key, parts))
-					}
-					n, _ := serde.Int64.Deserialize("counts", r.Value)
-					last[k] = n
-					off = r.Offset + 1
-				}
-				data = rest
-			}
+	for _, kv := range readWindowed(ctx, t, client, "counts") {
+		if p := partitionOf(kv.Key.Key, parts); p != kv.Partition {
+			t.Fatalf("window %v on partition %d, its key's is %d", kv.Key, kv.Partition, p)
 		}
+		last[kv.Key] = kv.Value
 	}
 	compareMaps(t, "last value per window on the output topic", last, counts(refAll))
 	if len(refAll.late) == len(refFirst.late) {

@@ -1,7 +1,6 @@
 package window
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -37,21 +36,15 @@ type operator[K, V, A any] struct {
 
 	time int64  // math.MinInt64 before any record
 	seq  uint64 // arrival number of the last buffered record (sliding)
-	// nextClose is no later than the earliest close time of a window not
-	// yet emitted (EmitFinal), so that time can move without a scan of the
-	// pending entries until one is due; math.MinInt64 when unknown.
-	nextClose int64
-	// emitted is the time of the last scan of the pending entries: every
-	// entry closing by then is gone, and none is created closing before
-	// it (windows are created open), so the next scan starts after it,
-	// past the deleted entries the store still holds as tombstones.
-	emitted int64
+	// closing is, under EmitFinal, the windows not emitted yet.
+	closing *closeQueue
 	// idleWall is when (wall clock, Unix ms) the last record arrived, or
 	// the task started; idleTime the operator's time then.
 	idleWall, idleTime int64
 	// keyBuf and valBuf are scratch space for the store's keys and values
 	// (the store copies them).
 	keyBuf, valBuf, getBuf []byte
+	emitKey                []byte
 	aggEnc                 *dsl.Encoder[A]
 	// bufGet is st's, if it can read into getBuf (storage.BufferedGetter).
 	bufGet storage.BufferedGetter
@@ -62,7 +55,7 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 	if err != nil {
 		return nil, err
 	}
-	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64, nextClose: math.MinInt64, emitted: math.MinInt64}
+	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64}
 	o.aggEnc = dsl.NewEncoder(s.as)
 	o.bufGet, _ = st.(storage.BufferedGetter)
 	if cs, ok := tc.(counterSource); ok {
@@ -72,6 +65,11 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 	}
 	if err := o.loadMeta(); err != nil {
 		return nil, err
+	}
+	if s.cfg.emitFinal {
+		if err := o.loadCloseQueue(); err != nil {
+			return nil, err
+		}
 	}
 	o.idleWall, o.idleTime = tc.Now().UnixMilli(), o.time
 	if !s.cfg.emitFinal {
@@ -94,6 +92,24 @@ func (o *operator[K, V, A]) loadMeta() error {
 	o.time = int64(binary.BigEndian.Uint64(b))
 	o.seq = binary.BigEndian.Uint64(b[8:])
 	return nil
+}
+
+// loadCloseQueue queues every stored window that has not closed by the
+// operator's time: those are the ones not emitted yet, since time moving
+// past a window's close emits it at once.
+func (o *operator[K, V, A]) loadCloseQueue() error {
+	o.closing = newCloseQueue()
+	return o.scan([]byte{tagWindow}, []byte{tagWindow + 1}, func(k, _ []byte) error {
+		sw, err := parseWindowKey(k, o.def.kind == sessionKind)
+		if err != nil {
+			return fmt.Errorf("window %s: %w", o.store, err)
+		}
+		_, end := o.def.bounds(sw)
+		if close := o.def.closeAt(end); close > o.time {
+			o.closing.add(close, k)
+		}
+		return nil
+	})
 }
 
 func (o *operator[K, V, A]) saveMeta() error {
@@ -169,48 +185,19 @@ func (o *operator[K, V, A]) idleCheck(now int64) error {
 func (o *operator[K, V, A]) isClosed(end int64) bool { return o.time >= o.def.closeAt(end) }
 
 // emitClosed forwards, once, every window whose close time has come, in
-// order of close time.
+// order of close time, then of key.
 func (o *operator[K, V, A]) emitClosed() error {
-	if o.time < o.nextClose {
-		return nil
-	}
-	// The pending entries are in close-time order: read up to the first
-	// that is not due, which tells when to look again.
-	var due [][]byte
-	next := int64(math.MaxInt64)
-	from := []byte{tagPending}
-	if o.emitted != math.MinInt64 {
-		from = pendingUntil(o.emitted)
-	}
-	err := o.scan(from, []byte{tagPending + 1}, func(k, _ []byte) error {
-		if len(k) < 9 {
-			return fmt.Errorf("%w: %x", errBadStoreKey, k)
-		}
-		if close := readTime(k[1:]); close > o.time {
-			next = close
-			return errStopScan
-		}
-		due = append(due, bytes.Clone(k))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	o.nextClose, o.emitted = next, o.time
-	for _, pk := range due {
-		wkey, err := pendingWindowKey(pk)
-		if err != nil {
-			return fmt.Errorf("window %s: %w", o.store, err)
-		}
-		val, ok, err := o.st.Get(wkey)
-		if err != nil {
-			return err
-		}
-		if err := o.st.Delete(pk); err != nil {
-			return err
-		}
-		if ok {
-			if err := o.forward(wkey, val); err != nil {
+	for o.closing.next() <= o.time {
+		for _, k := range o.closing.pop() {
+			o.emitKey = append(o.emitKey[:0], k...)
+			val, ok, err := o.st.Get(o.emitKey)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // a session merged into another since
+			}
+			if err := o.forward(o.emitKey, val); err != nil {
 				return err
 			}
 		}
@@ -341,13 +328,7 @@ func (o *operator[K, V, A]) fold(wkey, old []byte, r dsl.Record[K, V]) error {
 // create stores a new window.
 func (o *operator[K, V, A]) create(wkey []byte, end, ts int64, acc A) error {
 	if o.cfg.emitFinal {
-		close := o.def.closeAt(end)
-		if err := o.st.Put(pendingKey(close, wkey), nil); err != nil {
-			return err
-		}
-		if o.nextClose != math.MinInt64 {
-			o.nextClose = min(o.nextClose, close)
-		}
+		o.closing.add(o.def.closeAt(end), wkey)
 	}
 	return o.put(wkey, ts, acc)
 }

@@ -75,11 +75,6 @@ func (o *operator[K, V, A]) sessionWindows(kb []byte, r dsl.Record[K, V]) (bool,
 		if err := o.st.Delete(s.key); err != nil {
 			return false, err
 		}
-		if o.cfg.emitFinal {
-			if err := o.st.Delete(pendingKey(o.def.closeAt(s.last+1), s.key)); err != nil {
-				return false, err
-			}
-		}
 	}
 	if kept {
 		return false, o.put(merged, ts, acc)

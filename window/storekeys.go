@@ -8,21 +8,22 @@ import (
 	"math"
 )
 
-// A window store holds four kinds of entries, told apart by their first
+// A window store holds three kinds of entries, told apart by their first
 // byte. Integers are big-endian; times (int64 milliseconds) have their sign
 // bit flipped so that byte order is numeric order, negative times included.
 //
 //	window   'w' klen:u32 key T:time [S:time]   -> aggregate: timestamp:8 | serialized A
-//	pending  'e' close:time klen:u32 key T [S]  -> empty (EmitFinal: not emitted yet)
 //	record   'r' klen:u32 key ts:time seq:u64   -> serialized V (sliding windows)
 //	meta     'm'                                -> operator time:8 | record sequence:8
 //
 // T, the entry's time, is a window's start for time and sliding windows and
 // a session's last record timestamp (its End-1) for sessions, which also
 // carry their start S. One key's windows are therefore contiguous and in
-// time order, and the store's segments are chosen by T. Pending entries are
-// ordered by the time their window closes, so closing is a scan from the
-// start; meta has no time and is never expired.
+// time order, and the store's segments are chosen by T; meta has no time
+// and is never expired. The windows an EmitFinal operator has still to
+// emit are not entries: they are the stored windows not closed by the
+// operator's time (closeQueue). The tag 'e' is a join store's candidates
+// (join_storekeys.go).
 const (
 	tagWindow  = 'w'
 	tagPending = 'e'
@@ -87,29 +88,6 @@ func parseWindowKey(b []byte, session bool) (storedWindow, error) {
 		w.start = readTime(b[5+n+8:])
 	}
 	return w, nil
-}
-
-// pendingKey is the pending entry of a window entry wkey closing at close.
-func pendingKey(close int64, wkey []byte) []byte {
-	b := make([]byte, 0, 9+len(wkey)-1)
-	b = appendTime(append(b, tagPending), close)
-	return append(b, wkey[1:]...)
-}
-
-// pendingWindowKey returns the window entry a pending entry stands for.
-func pendingWindowKey(b []byte) ([]byte, error) {
-	if len(b) < 9 || b[0] != tagPending {
-		return nil, fmt.Errorf("%w: %x", errBadStoreKey, b)
-	}
-	return append([]byte{tagWindow}, b[9:]...), nil
-}
-
-// pendingUntil is the end of the pending entries closing at or before t.
-func pendingUntil(t int64) []byte {
-	if t == math.MaxInt64 {
-		return []byte{tagPending + 1}
-	}
-	return appendTime([]byte{tagPending}, t+1)
 }
 
 // recordKey is a buffered record of kb at ts, seq its arrival number.

@@ -9,7 +9,8 @@
 // each run a new app reading the topics from the start, and the median rate
 // is printed with the range: the machines are shared and noisy.
 // -cpuprofile and -allocprofile write a CPU and an allocation profile of
-// each query's runs alone (go tool pprof reads them); -cache sets the
+// each query's runs alone (go tool pprof reads them), -trace an execution
+// trace of them (go tool trace); -cache sets the
 // apps' store cache (10 MiB, Kafka Streams' default).
 //
 // The windowed queries (q5, q7, q8) close a window once their time passes

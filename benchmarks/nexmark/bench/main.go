@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ type options struct {
 	only                     string
 	check                    bool
 	cpuProfile, allocProfile string
+	trace                    string
 	params                   nexmark.Params
 }
 
@@ -41,6 +43,7 @@ func main() {
 	flag.DurationVar(&o.params.Grace, "grace", 10*time.Second, "grace period of the windowed queries")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each query's runs to this path with the query's name inserted (cpu.pprof: cpu.q0.pprof, ...)")
 	flag.StringVar(&o.allocProfile, "allocprofile", "", "write the allocations of each query's runs to this path with the query's name inserted")
+	flag.StringVar(&o.trace, "trace", "", "write an execution trace of each query's runs to this path with the query's name inserted (go tool trace)")
 	flag.Parse()
 	o.partitions = int32(partitions)
 	if err := run(o); err != nil {
@@ -109,6 +112,10 @@ func runQuery(ctx context.Context, o options, client broker.Client, q nexmark.Qu
 	if err != nil {
 		return err
 	}
+	stopTrace, err := queryTrace(o.trace, q.Name)
+	if err != nil {
+		return errors.Join(err, stopProfile())
+	}
 	var rates []float64
 	var outputs []string
 	var records, late int64
@@ -124,8 +131,7 @@ func runQuery(ctx context.Context, o options, client broker.Client, q nexmark.Qu
 			Params: o.params,
 		})
 		if err != nil {
-			_ = stopProfile()
-			return err
+			return errors.Join(err, stopTrace(), stopProfile())
 		}
 		rates, records = append(rates, res.PerSecond()), res.Records
 		outputs = append(outputs, res.Output)
@@ -133,7 +139,7 @@ func runQuery(ctx context.Context, o options, client broker.Client, q nexmark.Qu
 			break
 		}
 	}
-	if err := stopProfile(); err != nil {
+	if err := errors.Join(stopTrace(), stopProfile()); err != nil {
 		return err
 	}
 	verdict := "not checked"

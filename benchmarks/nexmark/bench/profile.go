@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 )
 
@@ -29,6 +30,29 @@ func queryProfile(prefix, query string) (stop func() error, err error) {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("cpu profile of %s: %w", query, err)
+		}
+		return nil
+	}, nil
+}
+
+// queryTrace writes an execution trace of one query's runs, to a file
+// named as queryProfile names its files. An empty prefix traces nothing.
+func queryTrace(prefix, query string) (stop func() error, err error) {
+	if prefix == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(profileName(prefix, query))
+	if err != nil {
+		return nil, fmt.Errorf("trace of %s: %w", query, err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("trace of %s: %w", query, err)
+	}
+	return func() error {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("trace of %s: %w", query, err)
 		}
 		return nil
 	}, nil
