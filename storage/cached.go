@@ -49,9 +49,15 @@ import (
 // by the number of keys; the clean layer, or during a flush the entries
 // being flushed, is one former dirty set, and the older clean layers hold
 // at most maxBytes (or one former dirty set, when that is larger), so the
-// cache holds at most about three times maxBytes
-// (plus what onFlush writes back while it runs, which is not evicted). maxBytes 0 (or negative) disables buffering: every write
-// flushes at once.
+// cache holds at most about three times maxBytes (plus what onFlush writes
+// back while it runs, which is not evicted). maxBytes 0 (or negative)
+// disables buffering: every write flushes at once.
+//
+// A cache made by NewSharedCached shares a CacheBudget with other stores
+// instead: maxBytes is its share, and it evicts once beyond that only when
+// the stores together are over the budget, so its dirty set (and the clean
+// layers, which are former dirty sets) can grow up to about the budget
+// while the other stores leave it room.
 //
 // The engine's commit is then:
 //
@@ -86,7 +92,11 @@ import (
 // dirty entries if no Range has built one.
 type Cached struct {
 	inner    Store
-	maxBytes int64
+	maxBytes int64 // the store's share of budget
+	budget   *CacheBudget
+	// reserved is what the store holds of budget, at least the dirty
+	// set's bytes (under mu).
+	reserved int64
 	onFlush  func(entries []Mutation) error
 
 	// expiry is inner's, if it forgets keys by itself.
@@ -122,15 +132,22 @@ type expirer interface {
 // must not be modified (they are applied to inner afterwards) but may be
 // kept. A nil onFlush only applies entries to inner.
 func NewCached(inner Store, maxBytes int, onFlush func(entries []Mutation) error) *Cached {
-	if maxBytes < 0 {
-		maxBytes = 0
-	}
+	return NewSharedCached(inner, NewCacheBudget(maxBytes), maxBytes, onFlush)
+}
+
+// NewSharedCached is NewCached with the dirty bytes bounded by a budget
+// shared with other stores, of which this one is sure of share bytes (see
+// CacheBudget); share also bounds its older clean layers, as maxBytes does
+// NewCached's.
+func NewSharedCached(inner Store, budget *CacheBudget, share int, onFlush func(entries []Mutation) error) *Cached {
+	maxBytes := max(share, 0)
 	if onFlush == nil {
 		onFlush = func([]Mutation) error { return nil }
 	}
 	expiry, _ := inner.(expirer)
 	return &Cached{
 		inner:    inner,
+		budget:   budget,
 		maxBytes: int64(maxBytes),
 		onFlush:  onFlush,
 		expiry:   expiry,
@@ -253,7 +270,7 @@ func (c *Cached) write(op string, ms ...Mutation) error {
 	for _, m := range ms {
 		c.dirty.set(m)
 	}
-	evict := c.dirty.bytes > c.maxBytes && !c.inFlush
+	evict := c.charge() && !c.inFlush
 	c.mu.Unlock()
 	if !evict {
 		return nil
@@ -262,6 +279,25 @@ func (c *Cached) write(op string, ms ...Mutation) error {
 		return fmt.Errorf("storage: evict cached store %q after %s: %w", c.inner.Name(), op, err)
 	}
 	return nil
+}
+
+// charge reserves budget for the dirty set's bytes and tells whether the
+// store should evict: it is beyond its share and the stores sharing the
+// budget are over it. The caller holds mu exclusively.
+func (c *Cached) charge() bool {
+	if c.dirty.bytes > c.reserved {
+		grow := max(c.dirty.bytes-c.reserved, reserveStep)
+		c.budget.used.Add(grow)
+		c.reserved += grow
+	}
+	return c.dirty.bytes > c.maxBytes && c.budget.used.Load() > c.budget.max
+}
+
+// release gives back the budget reserved for a dirty set that is gone.
+// The caller holds mu exclusively.
+func (c *Cached) release() {
+	c.budget.used.Add(-c.reserved)
+	c.reserved = 0
 }
 
 // FlushCache emits the dirty entries through onFlush and applies them to
@@ -292,6 +328,7 @@ func (c *Cached) FlushCache() error {
 	c.flushing = entries
 	c.inFlush = true
 	c.dirty = newDirtySet()
+	c.release()
 	c.mu.Unlock()
 
 	done := false
@@ -328,6 +365,7 @@ func (c *Cached) finishFlush(entries []Mutation, ok bool) {
 	for _, m := range entries {
 		c.dirty.restore(m)
 	}
+	c.charge()
 }
 
 // mergeClean adds a former clean layer to the older ones, unless that
@@ -364,6 +402,7 @@ func (c *Cached) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.prev, c.older = nil, nil
+	c.release()
 	c.mu.Unlock()
 	return errors.Join(flushErr, c.inner.Close())
 }
@@ -380,6 +419,7 @@ func (c *Cached) Abandon() error {
 	c.closed = true
 	c.dirty = newDirtySet()
 	c.prev, c.older = nil, nil
+	c.release()
 	c.mu.Unlock()
 	return c.inner.Close()
 }

@@ -39,7 +39,9 @@ type Config struct {
 	MaxTaskDrift time.Duration
 	// Threads is num.stream.threads (default 1).
 	Threads int
-	// CacheMaxBytes is statestore.cache.max.bytes (default 10 MiB).
+	// CacheMaxBytes is statestore.cache.max.bytes (default 10 MiB): the
+	// bound of all the instance's store caches together, of which a busy
+	// store can use what quiet ones leave.
 	CacheMaxBytes int
 	// InMemoryStores keeps every store in memory (state is rebuilt from
 	// changelogs at each start).

@@ -59,8 +59,10 @@ type Config struct {
 	MaxTaskDrift time.Duration
 	// Threads is num.stream.threads: goroutines processing tasks (default 1).
 	Threads int
-	// CacheMaxBytes bounds each store's write-back cache (default 10 MiB
-	// spread over the stores, like statestore.cache.max.bytes).
+	// CacheMaxBytes bounds the stores' write-back caches together
+	// (default 10 MiB, statestore.cache.max.bytes): each store is sure of
+	// an equal share and may use more while the others leave room
+	// (storage.CacheBudget).
 	CacheMaxBytes int
 	// InMemoryStores uses memory stores instead of LevelDB everywhere.
 	InMemoryStores bool

@@ -170,11 +170,7 @@ func (d *Driver) namedTopics(p *plan) []string {
 
 // buildTasks creates every task of the plan, sending through the driver.
 func (d *Driver) buildTasks(p *plan) error {
-	storeCount := 0
-	for _, st := range p.subs {
-		storeCount += len(st.Stores) * int(p.tasks[st.ID])
-	}
-	perStore := d.e.cfg.CacheMaxBytes / max(storeCount, 1)
+	cache := newCacheShare(d.e.cfg.CacheMaxBytes, p)
 	for _, id := range p.taskIDs() {
 		t := d.e.makeTask(id, d)
 		d.tasks = append(d.tasks, t)
@@ -190,7 +186,7 @@ func (d *Driver) buildTasks(p *plan) error {
 				return fmt.Errorf("engine: task %s: %w", id, err)
 			}
 		}
-		if _, err := t.openStores(sub, perStore); err != nil {
+		if _, err := t.openStores(sub, cache); err != nil {
 			return err
 		}
 		if err := t.buildSources(sub); err != nil {

@@ -101,11 +101,11 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // newTask builds a task on worker w, restoring its stores from their
 // changelogs (within ctx) and finding where its inputs resume.
-func (e *Engine) newTask(ctx context.Context, id topology.TaskID, w *worker, perStoreCache int) (*task, error) {
+func (e *Engine) newTask(ctx context.Context, id topology.TaskID, w *worker, cache cacheShare) (*task, error) {
 	sub := e.plan.subs[id.Subtopology]
 	t := e.makeTask(id, w.producer)
 	t.w = w
-	cp, err := t.openStores(sub, perStoreCache)
+	cp, err := t.openStores(sub, cache)
 	if err == nil {
 		err = t.restore(ctx, cp)
 	}

@@ -48,3 +48,19 @@ func segmentedOptions(spec *topology.StoreSpec) storage.SegmentedOptions {
 	o.Name = spec.Name
 	return o
 }
+
+// cacheShare is how the stores' write-back caches share CacheMaxBytes:
+// one budget for all the instance's stores, of which each is sure of an
+// equal share (storage.CacheBudget).
+type cacheShare struct {
+	budget   *storage.CacheBudget
+	perStore int
+}
+
+func newCacheShare(maxBytes int, p *plan) cacheShare {
+	stores := 0
+	for _, st := range p.subs {
+		stores += len(st.Stores) * int(p.tasks[st.ID])
+	}
+	return cacheShare{budget: storage.NewCacheBudget(maxBytes), perStore: maxBytes / max(stores, 1)}
+}

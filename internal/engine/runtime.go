@@ -22,7 +22,7 @@ type runtime struct {
 	cancel   context.CancelFunc
 	pcancel  context.CancelFunc // the producers'
 	workers  []*worker
-	perStore int
+	cache    cacheShare
 	active   map[topology.TaskID]*activeTask
 	standbys map[topology.TaskID]*standbyTask
 	align    map[int]*alignGroup // sub-topology → its tasks here, see align.go
@@ -65,11 +65,7 @@ func (e *Engine) newRuntime(ctx context.Context) *runtime {
 		producers[i] = w.producer
 	}
 	r.align = alignGroups(e.topo, e.plan.subs, e.cfg.MaxTaskDrift, producers)
-	storeCount := 0
-	for _, st := range e.plan.subs {
-		storeCount += len(st.Stores) * int(e.plan.tasks[st.ID])
-	}
-	r.perStore = e.cfg.CacheMaxBytes / max(storeCount, 1)
+	r.cache = newCacheShare(e.cfg.CacheMaxBytes, e.plan)
 	return r
 }
 
@@ -84,7 +80,7 @@ func (r *runtime) openActive(ctx context.Context, id topology.TaskID) (*activeTa
 		delete(r.standbys, id)
 		t, err = r.promote(ctx, st, w)
 	} else {
-		t, err = r.e.newTask(ctx, id, w, r.perStore)
+		t, err = r.e.newTask(ctx, id, w, r.cache)
 	}
 	if err != nil {
 		return nil, err

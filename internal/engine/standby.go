@@ -62,7 +62,7 @@ func (r *runtime) startStandby(id topology.TaskID) {
 func (r *runtime) runStandby(ctx context.Context, st *standbyTask) error {
 	t := st.t
 	sub := r.e.plan.subs[t.id.Subtopology]
-	cp, err := t.openStores(sub, r.perStore)
+	cp, err := t.openStores(sub, r.cache)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (r *runtime) promote(ctx context.Context, st *standbyTask, w *worker) (*tas
 		if err := st.t.close(); err != nil {
 			r.e.cfg.Logger.Warn("closing an unfinished standby", "task", st.t.id, "err", err)
 		}
-		return r.e.newTask(ctx, st.t.id, w, r.perStore)
+		return r.e.newTask(ctx, st.t.id, w, r.cache)
 	}
 	t := st.t
 	t.out, t.w = w.producer, w

@@ -163,7 +163,7 @@ func (t *task) buildSources(sub *topology.Subtopology) error {
 
 // openStores opens the task's stores and returns the checkpoint that says
 // how far each holds its changelog, for restore.
-func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) (map[string]int64, error) {
+func (t *task) openStores(sub *topology.Subtopology, cache cacheShare) (map[string]int64, error) {
 	cp, err := storage.ReadCheckpoint(t.checkpointPath())
 	if err != nil {
 		t.e.cfg.Logger.Warn("ignoring unreadable checkpoint; restoring stores from scratch", "task", t.id, "err", err)
@@ -205,7 +205,7 @@ func (t *task) openStores(sub *topology.Subtopology, perStoreCache int) (map[str
 			inner = db
 		}
 		ts := &taskStore{name: name, changelog: spec.Changelog, checkpoint: -1, inMemory: inMemory}
-		ts.cached = storage.NewCached(inner, perStoreCache, func(entries []storage.Mutation) error { return t.flushed(ts, entries) })
+		ts.cached = storage.NewSharedCached(inner, cache.budget, cache.perStore, func(entries []storage.Mutation) error { return t.flushed(ts, entries) })
 		t.stores = append(t.stores, ts)
 		t.byName[name] = ts
 	}
