@@ -28,6 +28,9 @@ type task struct {
 	memo    map[any]any
 
 	streamTime int64
+	// roundNow is the wall clock at the start of the round of records
+	// being processed; zero outside a round (see Now).
+	roundNow time.Time
 	// align is the task's sub-topology's alignment group (align.go), nil
 	// if it writes no repartition topic; head is what it published there.
 	align *alignGroup
@@ -99,7 +102,12 @@ func (t *task) Partitions(topic string) (int32, error) { return t.e.partitions(t
 
 func (t *task) StreamTime() int64 { return t.streamTime }
 
-func (t *task) Now() time.Time { return t.e.cfg.Now() }
+func (t *task) Now() time.Time {
+	if t.roundNow.IsZero() {
+		return t.e.cfg.Now()
+	}
+	return t.roundNow
+}
 
 func (t *task) Schedule(interval time.Duration, kind topology.PunctuationType, fn func(int64) error) {
 	p := &punctuation{interval: interval, kind: kind, fn: fn}

@@ -132,6 +132,8 @@ func (w *worker) commitUnlessFenced() error {
 // not answered) holds the task back until its records arrive, as Kafka
 // Streams does with max.task.idle.ms=0; inputs that are caught up do not.
 func (w *worker) processTask(t *task) (int, error) {
+	t.roundNow = w.e.cfg.Now()
+	defer func() { t.roundNow = time.Time{} }()
 	if t.align == nil {
 		return w.processRound(t, noHead)
 	}

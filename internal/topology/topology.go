@@ -253,7 +253,9 @@ type TaskContext interface {
 	Partitions(topic string) (int32, error)
 	// StreamTime is the largest timestamp the task has processed.
 	StreamTime() int64
-	// Now is the wall clock (fake in tests).
+	// Now is the wall clock (fake in tests). While a worker processes a
+	// round of a task's records it is the time the round began: the clock
+	// is read once per round, not once per record.
 	Now() time.Time
 	// Schedule calls fn every interval on the given clock.
 	Schedule(interval time.Duration, kind PunctuationType, fn func(timestamp int64) error)
