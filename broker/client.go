@@ -86,10 +86,10 @@ type FetchResult struct {
 // without waiting for the fsync, and AwaitDurable returns once the
 // partition is durable up to end (the offset after the last record that
 // must be), or with the error that stopped it. Under the broker's default
-// sync policy records become readable only once durable either way; what
-// changes is that the writer need not wait for each fsync before sending
-// more. The stream engine appends so and awaits durability at its commits,
-// before committing the input offsets.
+// sync policy records become readable (by Fetch; see WrittenFetcher) only
+// once durable either way; what changes is that the writer need not wait
+// for each fsync before sending more. The stream engine appends so and
+// awaits durability at its commits, before committing the input offsets.
 type DeferredAppender interface {
 	AppendNoWait(ctx context.Context, topic string, partition int32, batches []byte) (int64, error)
 	AwaitDurable(ctx context.Context, topic string, partition int32, end int64) error
@@ -105,6 +105,22 @@ type BufferedFetcher interface {
 }
 
 var _ BufferedFetcher = embedded{}
+
+// WrittenFetcher is implemented by clients that can read records before
+// they are durable (the embedded client): FetchWrittenInto is FetchInto
+// reading up to the end of what is written rather than the high
+// watermark, which HighWatermark then reports. What it returns can still be
+// lost to a machine crash, so a reader must not commit a position, nor
+// act on what it read in any other way that outlives a crash, before
+// AwaitDurable (DeferredAppender) has returned for that position. The
+// stream engine reads its repartition topics so: a record crosses from one
+// sub-topology to the next without waiting for an fsync, and the commit
+// waits for it instead.
+type WrittenFetcher interface {
+	FetchWrittenInto(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error)
+}
+
+var _ WrittenFetcher = embedded{}
 
 // Embedded returns a Client that calls the broker directly, without TCP.
 func (b *Broker) Embedded() Client { return embedded{b} }
@@ -188,13 +204,25 @@ func (e embedded) Fetch(ctx context.Context, topic string, partition int32, offs
 }
 
 func (e embedded) FetchInto(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error) {
+	return e.fetchInto(ctx, dst, topic, partition, offset, maxBytes, maxWait, false)
+}
+
+func (e embedded) FetchWrittenInto(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (FetchResult, error) {
+	return e.fetchInto(ctx, dst, topic, partition, offset, maxBytes, maxWait, true)
+}
+
+func (e embedded) fetchInto(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration, written bool) (FetchResult, error) {
 	p, err := e.b.Partition(topic, partition)
 	if err != nil {
 		return FetchResult{}, err
 	}
+	wait, read := p.log.WaitFor, p.log.ReadBatches
+	if written {
+		wait, read = p.log.WaitForWritten, p.log.ReadWritten
+	}
 	if maxWait > 0 {
 		wctx, cancel := context.WithTimeout(ctx, maxWait)
-		err := p.log.WaitFor(wctx, offset)
+		err := wait(wctx, offset)
 		cancel()
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			if ctx.Err() != nil {
@@ -205,7 +233,7 @@ func (e embedded) FetchInto(ctx context.Context, dst []byte, topic string, parti
 			}
 		}
 	}
-	data, res, err := p.log.ReadBatches(offset, maxBytes, dst)
+	data, res, err := read(offset, maxBytes, dst)
 	return FetchResult{Batches: data, HighWatermark: res.HighWatermark, LogStartOffset: res.LogStartOffset}, err
 }
 

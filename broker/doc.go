@@ -14,6 +14,7 @@
 //
 // It is not a cluster: one node, no replication (durability comes from
 // fsync before acknowledgement; the in-process client can also append
-// without waiting and await durability later, DeferredAppender), no
-// transactions yet.
+// without waiting and await durability later, DeferredAppender, and read
+// what is written before it is durable, WrittenFetcher), no transactions
+// yet.
 package broker

@@ -29,8 +29,12 @@ type Log struct {
 	hw      int64      // high watermark: offsets below it are visible to readers
 	durable int64      // offsets below it are fsynced
 	notify  chan struct{}
-	closed  bool
-	failed  error // sticky: set when the file's durable state is unknown
+	// written is closed when a batch is written, if writeWaiters says a
+	// WaitForWritten caller wants it (see wakeWritten).
+	written      chan struct{}
+	writeWaiters bool
+	closed       bool
+	failed       error // sticky: set when the file's durable state is unknown
 
 	// syncMu guards syncing; syncCond wakes appenders waiting for an
 	// fsync (group commit: one syncer at a time, the others wait for it).
@@ -67,7 +71,7 @@ func Open(fs vfs.FS, dir string, cfg Config) (*Log, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fs, dir: dir, cfg: cfg, notify: make(chan struct{})}
+	l := &Log{fs: fs, dir: dir, cfg: cfg, notify: make(chan struct{}), written: make(chan struct{})}
 	l.syncCond = sync.NewCond(&l.syncMu)
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("log: create %s: %w", dir, err)
@@ -224,6 +228,7 @@ func (l *Log) Write(batches []byte) (AppendResult, error) {
 		return AppendResult{}, err
 	}
 	l.next = next
+	l.wakeWritten()
 	if l.cfg.Sync != SyncOnAck {
 		l.publish(active, active.size, next)
 	} else {

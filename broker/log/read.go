@@ -76,13 +76,24 @@ type ReadResult struct {
 // watermark returns an empty slice; outside [log start, high watermark] it
 // returns ErrOffsetOutOfRange.
 func (l *Log) Read(offset int64, maxBytes int) (ReadResult, error) {
+	return l.read(offset, maxBytes, false)
+}
+
+// read is Read up to the high watermark or, when written is set, up to
+// the end of what is written, durable or not (HighWatermark is then that
+// end).
+func (l *Log) read(offset int64, maxBytes int, written bool) (ReadResult, error) {
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
 		return ReadResult{}, ErrClosed
 	}
-	res := ReadResult{LogStartOffset: l.segs[0].base, HighWatermark: l.hw}
-	if offset < res.LogStartOffset || offset > l.hw {
+	end := l.hw
+	if written {
+		end = l.next
+	}
+	res := ReadResult{LogStartOffset: l.segs[0].base, HighWatermark: end}
+	if offset < res.LogStartOffset || offset > end {
 		l.mu.RUnlock()
 		return res, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, res.LogStartOffset, res.HighWatermark)
 	}
@@ -94,15 +105,19 @@ func (l *Log) Read(offset int64, maxBytes int) (ReadResult, error) {
 	// Compaction can leave a gap at a segment's end, so the batch holding
 	// offset may be in a later segment: pin each candidate in turn.
 	var cands []candidate
-	for ; i < len(l.segs) && offset < l.hw; i++ {
+	for ; i < len(l.segs) && offset < end; i++ {
 		s := l.segs[i]
 		start := int64(0)
 		if offset > s.base {
 			start = s.idx.position(uint32(offset - s.base))
 		}
+		limit := s.visible
+		if written {
+			limit = s.size
+		}
 		s.acquire()
-		cands = append(cands, candidate{s, start, s.visible})
-		if offset < s.next && s.visible > 0 {
+		cands = append(cands, candidate{s, start, limit})
+		if offset < s.next && limit > 0 {
 			break // this segment holds a batch ending at or after offset
 		}
 	}
@@ -134,7 +149,21 @@ func (l *Log) Read(offset int64, maxBytes int) (ReadResult, error) {
 // reported as a *CorruptionError naming the file and position instead of
 // being served.
 func (l *Log) ReadBatches(offset int64, maxBytes int, dst []byte) ([]byte, ReadResult, error) {
-	res, err := l.Read(offset, maxBytes)
+	return l.readBatches(offset, maxBytes, dst, false)
+}
+
+// ReadWritten is ReadBatches up to the end of what is written rather than
+// the high watermark: under SyncOnAck it also returns batches not fsynced
+// yet, which a machine crash can still take away. It is for in-process
+// readers that make sure of durability themselves before they act on what
+// they read for good: AwaitDurable(offset) before committing a position
+// (the stream engine, reading its own repartition topics).
+func (l *Log) ReadWritten(offset int64, maxBytes int, dst []byte) ([]byte, ReadResult, error) {
+	return l.readBatches(offset, maxBytes, dst, true)
+}
+
+func (l *Log) readBatches(offset int64, maxBytes int, dst []byte, written bool) ([]byte, ReadResult, error) {
+	res, err := l.read(offset, maxBytes, written)
 	if err != nil {
 		return dst, res, err
 	}
@@ -167,6 +196,31 @@ func (l *Log) WaitFor(ctx context.Context, offset int64) error {
 		hw, closed, ch := l.hw, l.closed, l.notify
 		l.mu.RUnlock()
 		if hw > offset {
+			return nil
+		}
+		if closed {
+			return ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// WaitForWritten is WaitFor for ReadWritten: it returns once a batch at or
+// after offset is written, durable or not.
+func (l *Log) WaitForWritten(ctx context.Context, offset int64) error {
+	for {
+		l.mu.Lock()
+		next, closed := l.next, l.closed
+		// Write wakes written-waiters only when one has asked, so that
+		// appends nobody waits for cost no channel.
+		l.writeWaiters = true
+		ch := l.written
+		l.mu.Unlock()
+		if next > offset {
 			return nil
 		}
 		if closed {

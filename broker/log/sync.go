@@ -76,10 +76,22 @@ func (l *Log) syncActive() error {
 	return nil
 }
 
-// wakeWaiters wakes readers blocked in WaitFor. Called with mu held.
+// wakeWaiters wakes readers blocked in WaitFor (and WaitForWritten: the
+// log may have closed or failed). Called with mu held.
 func (l *Log) wakeWaiters() {
 	close(l.notify)
 	l.notify = make(chan struct{})
+	l.wakeWritten()
+}
+
+// wakeWritten wakes readers blocked in WaitForWritten, if any. Called with
+// mu held.
+func (l *Log) wakeWritten() {
+	if l.writeWaiters {
+		close(l.written)
+		l.written = make(chan struct{})
+		l.writeWaiters = false
+	}
 }
 
 // syncEvery runs the SyncInterval policy.

@@ -4,8 +4,11 @@
 // tasks records fetched through a broker.Client, sends what they produce,
 // and commits on an interval: flush store caches (writing changelog records)
 // → flush produced records (and await their durability, when the client
-// appends without waiting for it: broker.DeferredAppender) → commit input
-// offsets → write the local checkpoint. Delivery is at-least-once.
+// appends without waiting for it: broker.DeferredAppender) → await the
+// durability of the repartition records read before they were durable
+// (broker.WrittenFetcher: on the embedded broker a record crosses a
+// repartition topic without waiting for its fsync) → commit input offsets
+// → write the local checkpoint. Delivery is at-least-once.
 //
 // Output batches are appended when full, after Config.Linger, or at a
 // commit; the tasks writing a repartition topic are kept within

@@ -143,11 +143,26 @@ func (e *Engine) startTask(ctx context.Context, t *task) error {
 				return fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", t.id, c.Topic, c.Partition, err)
 			}
 		}
-		in := &input{topic: c.Topic, partition: c.Partition, source: t.sources[c.Topic], chunks: make(chan []byte, 4), free: make(chan []byte, 2), next: start, committed: c.Offset}
+		in := &input{topic: c.Topic, partition: c.Partition, source: t.sources[c.Topic], chunks: make(chan []byte, 4), free: make(chan []byte, 2), next: start, committed: c.Offset,
+			written: e.readsWritten(c.Topic)}
 		in.hw.Store(-1) // unknown until the first fetch answers
 		t.inputs = append(t.inputs, in)
 	}
 	return nil
+}
+
+// readsWritten tells whether the tasks read topic before its records are
+// durable (input.written): a repartition topic, which only this app's
+// commits make use of, on a client that lets the engine read so and await
+// durability before it commits (the embedded broker's).
+func (e *Engine) readsWritten(topic string) bool {
+	it := e.topo.InternalTopics[topic]
+	if it == nil || !it.Repartition {
+		return false
+	}
+	_, wf := e.cfg.Client.(broker.WrittenFetcher)
+	_, da := e.cfg.Client.(broker.DeferredAppender)
+	return wf && da
 }
 
 // close runs the task's OnClose functions, then closes its stores. After a

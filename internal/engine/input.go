@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,12 @@ type input struct {
 	next int64
 	// committed is what the last commit stored.
 	committed int64
+	// written: the fetcher reads records before they are durable
+	// (broker.WrittenFetcher), so a commit first awaits the durability of
+	// the partition up to next. Otherwise a machine crash could take away
+	// records whose offsets are committed, and the records written again
+	// in their place would be skipped.
+	written bool
 
 	// hw is the partition's high watermark as the fetcher last saw it
 	// (-1 until its first fetch answers): whether data is known to be
@@ -99,16 +106,23 @@ func (in *input) peek() (bool, error) {
 func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes int, wait time.Duration, notify chan<- struct{}, logf func(msg string, args ...any)) {
 	next := from
 	bf, _ := c.(broker.BufferedFetcher)
+	var fetchInto func(ctx context.Context, dst []byte, topic string, partition int32, offset int64, maxBytes int, maxWait time.Duration) (broker.FetchResult, error)
+	if bf != nil {
+		fetchInto = bf.FetchInto
+	}
+	if wf, ok := c.(broker.WrittenFetcher); ok && in.written {
+		fetchInto = wf.FetchWrittenInto
+	}
 	for ctx.Err() == nil {
 		var res broker.FetchResult
 		var err error
-		if bf != nil {
+		if fetchInto != nil {
 			var buf []byte
 			select {
 			case buf = <-in.free:
 			default:
 			}
-			res, err = bf.FetchInto(ctx, buf[:0], in.topic, in.partition, next, maxBytes, wait)
+			res, err = fetchInto(ctx, buf[:0], in.topic, in.partition, next, maxBytes, wait)
 		} else {
 			res, err = c.Fetch(ctx, in.topic, in.partition, next, maxBytes, wait)
 		}
@@ -184,4 +198,23 @@ func lastOffset(data []byte) (int64, error) {
 func (in *input) drained() bool {
 	hw := in.hw.Load()
 	return hw >= 0 && hw <= in.next
+}
+
+// awaitWritten returns once every input in moved that was read before its
+// records were durable (input.written) is durable up to the position about
+// to be committed.
+func awaitWritten(ctx context.Context, c broker.Client, moved []*input) error {
+	da, ok := c.(broker.DeferredAppender)
+	if !ok {
+		return nil
+	}
+	for _, in := range moved {
+		if !in.written {
+			continue
+		}
+		if err := da.AwaitDurable(ctx, in.topic, in.partition, in.next); err != nil {
+			return fmt.Errorf("engine: %s-%d is not durable up to %d, the position to commit: %w", in.topic, in.partition, in.next, err)
+		}
+	}
+	return nil
 }

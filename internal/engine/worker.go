@@ -280,6 +280,9 @@ func (w *worker) commit() error {
 	}
 	if len(offsets) > 0 {
 		// Not w.ctx: the final commit runs after it is cancelled.
+		if err := awaitWritten(context.Background(), w.e.cfg.Client, moved); err != nil {
+			return err
+		}
 		if err := w.e.commitOffsets(context.Background(), offsets); err != nil {
 			return fmt.Errorf("engine: commit offsets: %w", err)
 		}
