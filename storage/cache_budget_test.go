@@ -81,3 +81,35 @@ func TestPrivateBudgetEvictsAtMaxBytes(t *testing.T) {
 		t.Fatal("no eviction")
 	}
 }
+
+// TestPutReusesValueBufferSafely: a Put of a dirty key may write the new
+// value into the old one's buffer; what Get returned and what an open Range
+// iterator holds must not change with it.
+func TestPutReusesValueBufferSafely(t *testing.T) {
+	c := NewCached(NewMemory("s"), 1<<20, nil)
+	key := []byte("k")
+	if err := c.Put(key, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := c.Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.Range(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if err := c.Put(key, []byte("again")); err != nil { // same length: same buffer
+		t.Fatal(err)
+	}
+	if string(got) != "first" {
+		t.Fatalf("value from Get changed to %q by a later Put", got)
+	}
+	if !it.Next() || string(it.Value()) != "first" {
+		t.Fatalf("open iterator sees %q, want the value as of the Range", it.Value())
+	}
+	if now, _, _ := c.Get(key); string(now) != "again" {
+		t.Fatalf("Get after the second Put = %q", now)
+	}
+}

@@ -82,7 +82,9 @@ import (
 //
 // # Cost
 //
-// Get, Put and Delete of a dirty key are hash-map operations, and so is a
+// Get, Put and Delete of a dirty key are hash-map operations (a Put of a
+// dirty key writes the value into the old one's buffer when it fits, so an
+// update allocates nothing; readers copy values under the lock), and so is a
 // Get answered by the clean layer (plus the inner store's expiry check, if
 // it has one): the flushed dirty set's map becomes the clean layer, which
 // thus costs no copy. Key order is paid for only when used: the first Range
@@ -205,6 +207,16 @@ func (c *Cached) GetInto(key, dst []byte) ([]byte, bool, error) {
 		e, ok = c.older.get(key)
 		clean = ok
 	}
+	// The value is copied under the lock: a Put reuses a dirty value's
+	// buffer.
+	var v []byte
+	if ok && !e.Delete {
+		if dst == nil {
+			v = cloneBytes(e.Value)
+		} else {
+			v = append(dst, e.Value...)
+		}
+	}
 	c.mu.RUnlock()
 	if clean && c.expiry != nil && c.expiry.expired(key) {
 		// The inner store hides the key now; ask it, so that Get and
@@ -216,10 +228,7 @@ func (c *Cached) GetInto(key, dst []byte) ([]byte, bool, error) {
 		if e.Delete {
 			return dst, false, nil
 		}
-		if dst == nil {
-			return cloneBytes(e.Value), true, nil
-		}
-		return append(dst, e.Value...), true, nil
+		return v, true, nil
 	}
 	// The inner store is read outside the lock: it only ever receives the
 	// entries being flushed, so it can be newer than the layers above
@@ -236,8 +245,15 @@ func (c *Cached) GetInto(key, dst []byte) ([]byte, bool, error) {
 
 // Put buffers key = value and evicts if the dirty bytes exceed the bound.
 func (c *Cached) Put(key, value []byte) error {
-	// The dirty set copies the key, and only if it is new.
-	return c.write("put", Mutation{Key: key, Value: cloneBytes(value)})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.closedErr("put")
+	}
+	// The dirty set copies the key if it is new, and the value into the
+	// key's current buffer if that has room.
+	c.dirty.put(key, value)
+	return c.afterWrite("put")
 }
 
 // Delete buffers a deletion of key, which hides the inner store's value
@@ -270,6 +286,12 @@ func (c *Cached) write(op string, ms ...Mutation) error {
 	for _, m := range ms {
 		c.dirty.set(m)
 	}
+	return c.afterWrite(op)
+}
+
+// afterWrite charges a write to the budget, unlocks mu (held by the
+// caller) and evicts if the write took the store over its bound.
+func (c *Cached) afterWrite(op string) error {
 	evict := c.charge() && !c.inFlush
 	c.mu.Unlock()
 	if !evict {

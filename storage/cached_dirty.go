@@ -75,11 +75,40 @@ func (d *dirtySet) set(m Mutation) {
 	d.bytes += entrySize(m.Key, m.Value)
 }
 
+// put records key = a copy of value. The copy goes into the buffer of the
+// key's current value when that has room: while a set is written its
+// values are its own, since readers copy what they take under Cached.mu
+// (get's callers, rangeCopy), and a flush hands out only sets that are no
+// longer written.
+func (d *dirtySet) put(key, value []byte) {
+	old, ok := d.entries[string(key)]
+	if !ok {
+		m := Mutation{Key: cloneBytes(key), Value: cloneBytes(value)}
+		d.insert(m)
+		d.bytes += entrySize(m.Key, m.Value)
+		return
+	}
+	d.bytes -= entrySize(old.Key, old.Value)
+	v := old.Value
+	if old.Delete || cap(v) < len(value) {
+		v = cloneBytes(value)
+	} else {
+		v = v[:len(value)]
+		copy(v, value)
+	}
+	d.entries[aliasKey(old.Key)] = Mutation{Key: old.Key, Value: v}
+	d.bytes += entrySize(old.Key, v)
+}
+
 // restore puts back an entry of a failed flush unless key has been written
-// since: the newer write must win.
+// since: the newer write must win. The value is copied: the failed
+// flush's listeners may keep its entries, and put may reuse the buffer.
 func (d *dirtySet) restore(m Mutation) {
 	if _, ok := d.entries[aliasKey(m.Key)]; ok {
 		return
+	}
+	if !m.Delete {
+		m.Value = cloneBytes(m.Value)
 	}
 	d.insert(m)
 	d.bytes += entrySize(m.Key, m.Value)
@@ -141,7 +170,11 @@ func (d *dirtySet) rangeCopy(start, end []byte) []Mutation {
 	d.syncIndex()
 	var out []Mutation
 	collect := func(k string) bool {
-		out = append(out, d.entries[k])
+		m := d.entries[k]
+		if !m.Delete {
+			m.Value = cloneBytes(m.Value) // put may reuse the buffer
+		}
+		out = append(out, m)
 		return true
 	}
 	// The bounds are only compared with during the call, so aliasing the
