@@ -88,6 +88,12 @@ func (d *dirtySet) put(key, value []byte) {
 		d.bytes += entrySize(m.Key, m.Value)
 		return
 	}
+	if !old.Delete && len(old.Value) == len(value) {
+		// Same length, same buffer: the entry itself is unchanged, so
+		// the map needs no second hashing of the key.
+		copy(old.Value, value)
+		return
+	}
 	d.bytes -= entrySize(old.Key, old.Value)
 	v := old.Value
 	if old.Delete || cap(v) < len(value) {
