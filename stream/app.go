@@ -24,6 +24,8 @@ type Config struct {
 	// Linger is the producer's linger.ms: how long output records may wait
 	// in an open batch before it is appended (default 100 ms, as Kafka
 	// Streams sets it; negative: appended after each processing round).
+	// Batches linger only while their thread has more records to process:
+	// an idle thread appends them at once.
 	Linger time.Duration
 	// MaxTaskDrift bounds how far ahead in event time a task writing a
 	// repartition topic may run of the other tasks of its sub-topology in

@@ -30,8 +30,9 @@
 // transaction around each commit) is not implemented yet.
 //
 // Output does not wait for commits: records sent to a topic are appended
-// once their batch is full (256 KiB) or has waited Config.Linger (100 ms),
-// so downstream consumers see them within about that time. A table's
+// once their batch is full (256 KiB), has waited Config.Linger (100 ms),
+// or its thread has nothing more to process, so downstream consumers see
+// them within about that time, and at once when the app is not busy. A table's
 // updates leave when its cache flushes (at each commit, or when the cache
 // is full), as in Kafka Streams.
 //

@@ -59,3 +59,35 @@ func TestOutputAppendedAfterLinger(t *testing.T) {
 		t.Fatalf("input committed at %d before any commit", offs[0].Offset)
 	}
 }
+
+// TestIdleWorkerSendsAtOnce: a batch lingers only while its worker has
+// more records to add; once the input is processed, the output goes out
+// without waiting for the linger, however long (here an hour).
+func TestIdleWorkerSendsAtOnce(t *testing.T) {
+	e := newProcEnv(t)
+	e.createTopic("in", 1)
+	e.createTopic("out", 1)
+	b := stream.NewBuilder("idle-send")
+	stream.From(b, "in", serde.Int64, serde.String).To("out", nil, nil)
+	app, err := stream.NewApp(b, stream.Config{Client: e.client, StateDir: t.TempDir(), CommitInterval: time.Hour, Linger: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	e.produce("in", 0, []batch.Record{
+		{Key: int64Bytes(1), Value: []byte("a"), Timestamp: 1},
+		{Key: int64Bytes(2), Value: []byte("b"), Timestamp: 2},
+	})
+	e.eventually("the records in out", func() bool { return len(e.readAll("out", 0)) == 2 })
+	if app.Stats().Commits != 0 {
+		t.Fatalf("%d commits within an hour's commit interval", app.Stats().Commits)
+	}
+}

@@ -47,7 +47,9 @@ type Config struct {
 	// records may stay open before it is appended (default 100 ms, what
 	// Kafka Streams sets for its producers; negative: appended at the end
 	// of each processing round). Batches of 256 KiB are appended at once,
-	// and every open batch at a commit. Without it, a quiet output
+	// every open batch at a commit, and a worker that finds nothing to
+	// process appends its open batches at once: they linger only while
+	// more records may join them. Without it, a quiet output
 	// partition would wait a whole commit interval, and records of other
 	// workers would reach a repartition topic in commit-sized bursts, far
 	// out of event-time order.

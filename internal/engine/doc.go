@@ -10,8 +10,8 @@
 // repartition topic without waiting for its fsync) → commit input offsets
 // → write the local checkpoint. Delivery is at-least-once.
 //
-// Output batches are appended when full, after Config.Linger, or at a
-// commit; the tasks writing a repartition topic are kept within
+// Output batches are appended when full, after Config.Linger, when their
+// worker has nothing to process, or at a commit; the tasks writing a repartition topic are kept within
 // Config.MaxTaskDrift of each other in event time (align.go).
 //
 // # Several instances

@@ -143,3 +143,44 @@ func TestProducerCoalescesWithinAppendLimit(t *testing.T) {
 		t.Fatalf("%d records appended, want %d", c.records, sent)
 	}
 }
+
+// TestSealLingering: an open batch is sealed once it has waited the
+// linger, not before; linger 0 (an idle worker's) seals at once.
+func TestSealLingering(t *testing.T) {
+	c := &deferredClient{next: map[int32]int64{}, awaited: map[int32]int64{}}
+	now := time.UnixMilli(1_000_000)
+	p := newProducer(context.Background(), c, func(string) (int32, error) { return 2, nil }, func() time.Time { return now }, nil, -1)
+	defer p.close()
+	appended := func(partition int32) int64 {
+		p.wg.Wait()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.next[partition]
+	}
+	if err := p.send("out", 0, nil, []byte("v"), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(99 * time.Millisecond)
+	if err := p.sealLingering(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := appended(0); n != 0 {
+		t.Fatalf("%d records appended before the batch lingered 100 ms", n)
+	}
+	now = now.Add(time.Millisecond)
+	if err := p.sealLingering(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := appended(0); n != 1 {
+		t.Fatalf("%d records appended after the linger, want 1", n)
+	}
+	if err := p.send("out", 1, nil, []byte("v"), 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.sealLingering(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := appended(1); n != 1 {
+		t.Fatalf("%d records appended with linger 0, want 1", n)
+	}
+}

@@ -72,7 +72,14 @@ func (w *worker) run() error {
 				return err
 			}
 		}
-		if err := w.producer.sealLingering(w.e.cfg.Linger); err != nil {
+		// A batch waits up to Linger for more records only while the
+		// worker has records to add to it: an idle worker has none
+		// coming, and its batches would only keep their readers waiting.
+		linger := w.e.cfg.Linger
+		if processed == 0 {
+			linger = 0
+		}
+		if err := w.producer.sealLingering(linger); err != nil {
 			return err
 		}
 		// When the group's generation has ended the runtime commits
