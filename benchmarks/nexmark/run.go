@@ -53,7 +53,9 @@ func (r Result) PerSecond() float64 { return float64(r.Records) / r.Elapsed.Seco
 // until every stage has processed all of them, then stops it cleanly and
 // returns.
 //
-// Once the sources have read all input, Run moves the app's wall clock
+// Once the sources have read all input and the app has then processed
+// nothing for quietPeriod (the later stages finish on their own, without
+// commits forced in the middle of them), Run moves the app's wall clock
 // ahead by a commit interval at a time, which makes the app commit: when
 // every topic the app reads — inputs and its own repartition topics — is
 // committed up to its end, three times in a row with commits of every
@@ -134,11 +136,18 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 		case <-tick.C:
 		}
 	}
-	// Every stage has processed everything, except what closing the last
-	// windows will send on, which moving the clock an hour ahead does.
-	// Finding that out takes commits; the time they take is not the
-	// query's, so the run ends with the last record processed before.
+	// The sources are read, but the later stages of a query may still have
+	// records in flight. Settling forces commits, which would stall the
+	// workers in the middle of those, so the app first runs on its own
+	// until it has processed nothing for a while.
 	last := watchProgress(app)
+	if err := quiesce(ctx, app, done); err != nil {
+		return fail(stopped(err))
+	}
+	// Every stage has processed everything now, except what closing the
+	// last windows will send on, which moving the clock an hour ahead
+	// does. Finding that out takes commits; the time they take is not the
+	// query's, so the run ends with the last record processed before.
 	d := drain{client: client, group: rc.AppID, topics: consumedTopics(b)}
 	err = d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done)
 	elapsed := last().Sub(time.Unix(0, first.Load()))
@@ -163,6 +172,35 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 		return fail(err)
 	}
 	return res, nil
+}
+
+// quietPeriod is how long an app must process nothing before a run
+// settles it: longer than the default linger (100 ms), so a batch waiting
+// for more records goes out on its own first.
+const quietPeriod = 200 * time.Millisecond
+
+// quiesce returns once the app has processed no record for quietPeriod,
+// or with the reason it stopped.
+func quiesce(ctx context.Context, app *stream.App, stopped <-chan error) error {
+	n, at := app.Stats().Records, time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for time.Since(at) < quietPeriod {
+		select {
+		case err := <-stopped:
+			if err == nil {
+				err = errors.New("it stopped")
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if m := app.Stats().Records; m != n {
+			n, at = m, time.Now()
+		}
+	}
+	return nil
 }
 
 // watchProgress polls the app's processed-record count every millisecond
