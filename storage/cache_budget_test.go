@@ -2,6 +2,8 @@ package storage
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -111,5 +113,52 @@ func TestPutReusesValueBufferSafely(t *testing.T) {
 	}
 	if now, _, _ := c.Get(key); string(now) != "again" {
 		t.Fatalf("Get after the second Put = %q", now)
+	}
+}
+
+// TestUnorderedFlush: with SetUnorderedFlush a flush still hands every
+// entry over once, and a Range during the flush (from onFlush) still sees
+// the entries being flushed in key order, merged with the inner store.
+func TestUnorderedFlush(t *testing.T) {
+	inner := NewMemory("s")
+	if err := inner.Apply([]Mutation{{Key: []byte("k050"), Value: []byte("inner")}}); err != nil {
+		t.Fatal(err)
+	}
+	var c *Cached
+	var flushed int
+	var ranged []string
+	c = NewCached(inner, 1<<20, func(ms []Mutation) error {
+		flushed += len(ms)
+		it, err := c.Range([]byte("k040"), []byte("k060"))
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for it.Next() {
+			ranged = append(ranged, string(it.Key()))
+		}
+		return it.Err()
+	})
+	c.SetUnorderedFlush(true)
+	for _, i := range rand.Perm(100) {
+		if i == 50 {
+			continue
+		}
+		if err := c.Put(fmt.Appendf(nil, "k%03d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.FlushCache(); err != nil {
+		t.Fatal(err)
+	}
+	if flushed != 99 {
+		t.Fatalf("flush handed over %d entries, want 99", flushed)
+	}
+	var want []string
+	for i := 40; i < 60; i++ {
+		want = append(want, fmt.Sprintf("k%03d", i))
+	}
+	if !slices.Equal(ranged, want) {
+		t.Fatalf("Range during the flush: %v, want %v", ranged, want)
 	}
 }

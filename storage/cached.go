@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -118,7 +119,9 @@ type Cached struct {
 	// in prev or dirty is shadowed there.
 	older    *dirtySet
 	flushing []Mutation
-	inFlush  bool
+	// flushingSorted says flushing is in key order: unless unordered.
+	flushingSorted, unordered bool
+	inFlush                   bool
 	closed   bool
 }
 
@@ -130,8 +133,8 @@ type expirer interface {
 }
 
 // NewCached wraps inner in a write-back cache of at most maxBytes dirty
-// bytes. onFlush receives each flush's entries; they are sorted by key, and
-// must not be modified (they are applied to inner afterwards) but may be
+// bytes. onFlush receives each flush's entries; they are sorted by key
+// (unless SetUnorderedFlush), and must not be modified (they are applied to inner afterwards) but may be
 // kept. A nil onFlush only applies entries to inner.
 func NewCached(inner Store, maxBytes int, onFlush func(entries []Mutation) error) *Cached {
 	return NewSharedCached(inner, NewCacheBudget(maxBytes), maxBytes, onFlush)
@@ -155,6 +158,16 @@ func NewSharedCached(inner Store, budget *CacheBudget, share int, onFlush func(e
 		expiry:   expiry,
 		dirty:    newDirtySet(),
 	}
+}
+
+// SetUnorderedFlush says whether onFlush needs the entries in key order.
+// When nothing does (the engine only writes them to the changelog), a
+// flush skips sorting them; a Range during the flush sorts the part of
+// them it needs instead.
+func (c *Cached) SetUnorderedFlush(unordered bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unordered = unordered
 }
 
 // Name returns the inner store's name.
@@ -338,7 +351,13 @@ func (c *Cached) FlushCache() error {
 		c.mu.Unlock()
 		return nil
 	}
-	entries := c.dirty.sorted()
+	var entries []Mutation
+	if c.unordered {
+		entries = c.dirty.list()
+	} else {
+		entries = c.dirty.sorted()
+	}
+	c.flushingSorted = !c.unordered
 	// The last clean layer joins the older ones; this flush's set, being
 	// looked up first, shadows whatever the inner store is about to
 	// change under them, and replaces prev if the flush succeeds.
@@ -446,6 +465,22 @@ func (c *Cached) Abandon() error {
 	return c.inner.Close()
 }
 
+// flushingWithin returns the entries being flushed within [start, end),
+// in key order. The caller holds mu.
+func (c *Cached) flushingWithin(start, end []byte) []Mutation {
+	if c.flushingSorted {
+		return boundSlice(c.flushing, start, end)
+	}
+	var in []Mutation
+	for _, m := range c.flushing {
+		if (start == nil || bytes.Compare(m.Key, start) >= 0) && (end == nil || bytes.Compare(m.Key, end) < 0) {
+			in = append(in, m)
+		}
+	}
+	slices.SortFunc(in, func(a, b Mutation) int { return bytes.Compare(a.Key, b.Key) })
+	return in
+}
+
 // Range iterates [start, end) in ascending order, merging the dirty
 // entries and those being flushed with the inner store. The clean layer
 // is left out: the inner store holds the same.
@@ -488,7 +523,7 @@ func (c *Cached) mergedRange(start, end []byte, reverse bool) (Iterator, error) 
 	}
 	return newMergeIterator(reverse,
 		newSliceSource(c.dirty.rangeCopy(start, end), reverse),
-		newSliceSource(boundSlice(c.flushing, start, end), reverse),
+		newSliceSource(c.flushingWithin(start, end), reverse),
 		iteratorSource{inner},
 	), nil
 }

@@ -205,6 +205,19 @@ func (d *dirtySet) retire() {
 	d.index, d.pending = nil, nil
 }
 
+// list returns the entries in no particular order (in key order if the
+// index exists, walking it being cheap).
+func (d *dirtySet) list() []Mutation {
+	if d.index != nil {
+		return d.sorted()
+	}
+	out := make([]Mutation, 0, len(d.entries))
+	for _, m := range d.entries {
+		out = append(out, m)
+	}
+	return out
+}
+
 // sorted returns every entry in ascending key order, from the index if a
 // Range has built one, else by sorting.
 func (d *dirtySet) sorted() []Mutation {

@@ -166,6 +166,12 @@ func (t *task) buildSources(sub *topology.Subtopology) error {
 			t.sources[topic] = f
 		}
 	}
+	// The processors are built, and with them the stores' flush
+	// listeners: a store without any only writes its flushes to the
+	// changelog, which needs no key order.
+	for _, s := range t.stores {
+		s.cached.SetUnorderedFlush(len(s.listeners) == 0)
+	}
 	return nil
 }
 
