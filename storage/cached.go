@@ -122,7 +122,7 @@ type Cached struct {
 	// flushingSorted says flushing is in key order: unless unordered.
 	flushingSorted, unordered bool
 	inFlush                   bool
-	closed   bool
+	closed                    bool
 }
 
 // expirer is an inner store that expires keys by itself. expired reports
