@@ -269,6 +269,31 @@ func (c *Cached) Put(key, value []byte) error {
 	return c.afterWrite("put")
 }
 
+// UpdateDirty implements DirtyUpdater.
+func (c *Cached) UpdateDirty(key []byte, f func(old []byte) ([]byte, error)) (bool, error) {
+	c.mu.Lock()
+	locked := true
+	defer func() {
+		if locked { // f failed or panicked
+			c.mu.Unlock()
+		}
+	}()
+	if c.closed {
+		return false, c.closedErr("update")
+	}
+	old, ok := c.dirty.get(key)
+	if !ok || old.Delete {
+		return false, nil
+	}
+	value, err := f(old.Value)
+	if err != nil {
+		return false, err
+	}
+	c.dirty.replace(old, value)
+	locked = false
+	return true, c.afterWrite("update")
+}
+
 // Delete buffers a deletion of key, which hides the inner store's value
 // until it is flushed there.
 func (c *Cached) Delete(key []byte) error {

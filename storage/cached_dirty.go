@@ -88,6 +88,11 @@ func (d *dirtySet) put(key, value []byte) {
 		d.bytes += entrySize(m.Key, m.Value)
 		return
 	}
+	d.replace(old, value)
+}
+
+// replace makes a copy of value the value of old, an entry of the set.
+func (d *dirtySet) replace(old Mutation, value []byte) {
 	if !old.Delete && len(old.Value) == len(value) {
 		// Same length, same buffer: the entry itself is unchanged, so
 		// the map needs no second hashing of the key.

@@ -55,6 +55,18 @@ type BufferedGetter interface {
 	GetInto(key, dst []byte) ([]byte, bool, error)
 }
 
+// DirtyUpdater is implemented by stores with a write-back cache that can
+// read-modify-write a key it holds unflushed in one step (Cached), which
+// saves a read-modify-write through Get and Put a lookup and a copy.
+// UpdateDirty calls f with key's cached value and makes what f returns the
+// new value, reporting true; if key is not dirty in the cache it does
+// nothing and reports false (use Get and Put then). f runs under the
+// store's lock: it must not use the store, nor keep old or the slice it
+// returns after returning.
+type DirtyUpdater interface {
+	UpdateDirty(key []byte, f func(old []byte) ([]byte, error)) (bool, error)
+}
+
 // Reverser is implemented by stores that can iterate backwards, which window
 // stores need to find the latest windows first. LevelDB, Memory and Cached
 // implement it.

@@ -48,6 +48,12 @@ type operator[K, V, A any] struct {
 	aggEnc                 *dsl.Encoder[A]
 	// bufGet is st's, if it can read into getBuf (storage.BufferedGetter).
 	bufGet storage.BufferedGetter
+	// dirtyUp is st's, if it can fold a record into a cached window in
+	// one step (storage.DirtyUpdater); foldDirty folds cur, the record
+	// being processed, and is made once so that no call allocates.
+	dirtyUp   storage.DirtyUpdater
+	foldDirty func(old []byte) ([]byte, error)
+	cur       dsl.Record[K, V]
 }
 
 func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K], A], s *spec[K, V, A]) (*operator[K, V, A], error) {
@@ -58,6 +64,8 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64}
 	o.aggEnc = dsl.NewEncoder(s.as)
 	o.bufGet, _ = st.(storage.BufferedGetter)
+	o.dirtyUp, _ = st.(storage.DirtyUpdater)
+	o.foldDirty = o.foldCur
 	if cs, ok := tc.(counterSource); ok {
 		o.late = cs.Counter(s.counter)
 	} else {
@@ -284,17 +292,35 @@ func (o *operator[K, V, A]) decode(val []byte) (int64, A, error) {
 
 // put stores a window's aggregate with its newest record's timestamp.
 func (o *operator[K, V, A]) put(wkey []byte, ts int64, acc A) error {
+	v, err := o.encode(ts, acc)
+	if err != nil {
+		return err
+	}
+	return o.st.Put(wkey, v)
+}
+
+// encode is a window's stored value: the newest record's timestamp, then
+// the aggregate. It is built in valBuf.
+func (o *operator[K, V, A]) encode(ts int64, acc A) ([]byte, error) {
 	var err error
 	o.valBuf, err = o.aggEnc.AppendTo(dsl.AppendTimestamp(o.valBuf[:0], ts), o.store, acc)
 	if err != nil {
-		return fmt.Errorf("window %s: aggregate: %w", o.store, err)
+		return nil, fmt.Errorf("window %s: aggregate: %w", o.store, err)
 	}
-	return o.st.Put(wkey, o.valBuf)
+	return o.valBuf, nil
 }
 
 // update folds a record into the window wkey ending at end, creating the
 // window (and, under EmitFinal, its pending entry) on its first record.
 func (o *operator[K, V, A]) update(wkey []byte, end int64, r dsl.Record[K, V]) error {
+	if o.dirtyUp != nil {
+		o.cur = r
+		done, err := o.dirtyUp.UpdateDirty(wkey, o.foldDirty)
+		o.cur = dsl.Record[K, V]{}
+		if done || err != nil {
+			return err
+		}
+	}
 	var old []byte
 	var ok bool
 	var err error
@@ -323,6 +349,15 @@ func (o *operator[K, V, A]) fold(wkey, old []byte, r dsl.Record[K, V]) error {
 		return err
 	}
 	return o.put(wkey, max(ts, r.Timestamp), o.add(r.Key, r.Value, acc))
+}
+
+// foldCur folds cur into a window's stored value and returns the new one.
+func (o *operator[K, V, A]) foldCur(old []byte) ([]byte, error) {
+	ts, acc, err := o.decode(old)
+	if err != nil {
+		return nil, err
+	}
+	return o.encode(max(ts, o.cur.Timestamp), o.add(o.cur.Key, o.cur.Value, acc))
 }
 
 // create stores a new window.
