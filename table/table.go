@@ -116,36 +116,7 @@ func fold[K, V, A any](g stream.Grouped[K, V], prefix string, as serde.Serde[A],
 				return nil, err
 			}
 			forwardOnFlush(tc, store, ks, as, store, next)
-			return dsl.ReceiverFunc[K, V](func(r dsl.Record[K, V]) error {
-				if r.Tombstone {
-					return nil // as Kafka Streams: null values do not aggregate
-				}
-				kb, err := ks.Serialize(store, r.Key)
-				if err != nil {
-					return fmt.Errorf("%s %s: key: %w", op, store, err)
-				}
-				var acc A
-				ts := r.Timestamp
-				old, found, err := st.Get(kb)
-				if err != nil {
-					return err
-				}
-				if found {
-					ots, vb, err := dsl.DecodeTimestamped(old)
-					if err != nil {
-						return fmt.Errorf("%s %s: %w", op, store, err)
-					}
-					if acc, err = as.Deserialize(store, vb); err != nil {
-						return fmt.Errorf("%s %s: stored value: %w", op, store, err)
-					}
-					ts = max(ts, ots)
-				}
-				vb, err := as.Serialize(store, step(r.Key, r.Value, acc, found))
-				if err != nil {
-					return fmt.Errorf("%s %s: value: %w", op, store, err)
-				}
-				return st.Put(kb, dsl.EncodeTimestamped(ts, vb))
-			}), nil
+			return newFolder(st, store, op, ks, as, step), nil
 		})
 	out.Store = store
 	return Table[K, A]{out}
