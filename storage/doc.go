@@ -8,9 +8,11 @@
 //   - LevelDB (OpenLevelDB), the default: a goleveldb directory tuned for
 //     bulk restore, with writes not fsynced one by one;
 //   - Memory (NewMemory), an in-memory B-tree for small state and tests;
-//   - Cached (NewCached), a write-back cache over either, which collapses
-//     repeated updates of a key between commits into one changelog record
-//     and keeps recently flushed entries as clean read layers;
+//   - Cached (NewCached, NewSharedCached), a write-back cache over either,
+//     which collapses repeated updates of a key between commits into one
+//     changelog record, keeps recently flushed entries as clean read
+//     layers, folds into a cached value in one step (DirtyUpdater), and
+//     shares one byte budget with other caches (CacheBudget);
 //   - Segmented (OpenSegmented, NewSegmentedMemory), for keys that carry a
 //     time (windows): one LevelDB or Memory store per time segment, keys
 //     older than a retention hidden at once and deleted a whole segment at
