@@ -168,3 +168,46 @@ func TestIdleCloseIsOffWithoutEmitFinal(t *testing.T) {
 		t.Fatalf("count %d, want 2 (%v)", n, latest)
 	}
 }
+
+// TestEmitFinalGoesOnAfterAFailingWindow: when forwarding one closed
+// window fails (its record is skipped under LogAndContinue), the other
+// windows closing at the same time are still emitted, once.
+func TestEmitFinalGoesOnAfterAFailingWindow(t *testing.T) {
+	b := stream.NewBuilder("emit-fail")
+	counts := window.Count(stream.From(b, "in", serde.String, serde.Int64).GroupByKey(),
+		window.Tumbling(time.Minute).Grace(0), window.Named("w"), window.EmitFinal())
+	counts.ToStream().Peek(func(k window.Key[string], _ int64) {
+		if k.Key == "b" {
+			panic("downstream fails on b")
+		}
+	}).To("out", nil, nil)
+	d, err := streamtest.New(b, streamtest.AppConfig(stream.Config{OnProcessingError: stream.LogAndContinue()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	in := streamtest.Input(d, "in", serde.String, serde.Int64)
+	out := streamtest.Output(d, "out", window.KeySerde(serde.String), serde.Int64)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if err := in.PipeAt(k, 1, minute0+1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The next minute's record closes the first: a comes out, b's forward
+	// fails, and the record with it; c and d follow with the next record.
+	for _, ts := range []int64{minute0 + 61_000, minute0 + 62_000} {
+		if err := in.PipeAt("a", 1, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int64{}
+	for _, r := range out.ReadAll() {
+		if _, dup := got[r.Key.Key]; dup {
+			t.Fatalf("window of %s emitted twice", r.Key.Key)
+		}
+		got[r.Key.Key] = r.Value
+	}
+	if len(got) != 3 || got["a"] != 1 || got["c"] != 1 || got["d"] != 1 {
+		t.Fatalf("emitted %v, want a, c and d once each", got)
+	}
+}

@@ -165,14 +165,15 @@ func (o *operator[K, V, A]) receive(r dsl.Record[K, V]) error {
 // advance moves the operator's time to t if that is later, emitting the
 // windows it closes under EmitFinal.
 func (o *operator[K, V, A]) advance(t int64) error {
-	if t <= o.time {
-		return nil
+	if t > o.time {
+		o.time = t
+		if err := o.saveMeta(); err != nil {
+			return err
+		}
 	}
-	o.time = t
-	if err := o.saveMeta(); err != nil {
-		return err
-	}
-	if o.cfg.emitFinal {
+	// Windows can be due without time moving: those left when emitting
+	// an earlier one failed.
+	if o.cfg.emitFinal && o.closing.next() <= o.time {
 		return o.emitClosed()
 	}
 	return nil
@@ -196,21 +197,40 @@ func (o *operator[K, V, A]) isClosed(end int64) bool { return o.time >= o.def.cl
 // order of close time, then of key.
 func (o *operator[K, V, A]) emitClosed() error {
 	for o.closing.next() <= o.time {
-		for _, k := range o.closing.pop() {
-			o.emitKey = append(o.emitKey[:0], k...)
-			val, ok, err := o.st.Get(o.emitKey)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue // a session merged into another since
-			}
-			if err := o.forward(o.emitKey, val); err != nil {
-				return err
-			}
+		close, keys := o.closing.next(), o.closing.pop()
+		if err := o.emitWindows(close, keys); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// emitWindows emits the windows keys, all closing at close. If one fails
+// (an error or a panic downstream, which goes with the record being
+// processed), the ones after it stay queued, due.
+func (o *operator[K, V, A]) emitWindows(close int64, keys []string) error {
+	done := 0
+	defer func() {
+		for _, k := range keys[min(done+1, len(keys)):] {
+			o.closing.add(close, []byte(k))
+		}
+	}()
+	for ; done < len(keys); done++ {
+		if err := o.emitWindow(keys[done]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitWindow forwards a closed window, unless a session merge removed it.
+func (o *operator[K, V, A]) emitWindow(k string) error {
+	o.emitKey = append(o.emitKey[:0], k...)
+	val, ok, err := o.st.Get(o.emitKey)
+	if err != nil || !ok {
+		return err
+	}
+	return o.forward(o.emitKey, val)
 }
 
 // forwardFlushed forwards a cache flush's window entries downstream (emit
