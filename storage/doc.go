@@ -11,8 +11,9 @@
 //   - Cached (NewCached, NewSharedCached), a write-back cache over either,
 //     which collapses repeated updates of a key between commits into one
 //     changelog record, keeps recently flushed entries as clean read
-//     layers, folds into a cached value in one step (DirtyUpdater), and
-//     shares one byte budget with other caches (CacheBudget);
+//     layers, folds into a cached value in one step (DirtyUpdater, which
+//     Updater uses when it can), and shares one byte budget with other
+//     caches (CacheBudget);
 //   - Segmented (OpenSegmented, NewSegmentedMemory), for keys that carry a
 //     time (windows): one LevelDB or Memory store per time segment, keys
 //     older than a retention hidden at once and deleted a whole segment at

@@ -1,7 +1,6 @@
 package stream_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -23,16 +22,9 @@ func TestOutputAppendedAfterLinger(t *testing.T) {
 	stream.From(b, "in", serde.Int64, serde.String).
 		Filter(func(_ int64, v string) bool { return v != "drop" }).
 		To("out", nil, nil)
-	app, err := stream.NewApp(b, stream.Config{Client: e.client, StateDir: t.TempDir(), CommitInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	app, stop := e.startWith(b, stream.Config{StateDir: t.TempDir(), CommitInterval: time.Hour})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -69,16 +61,9 @@ func TestIdleWorkerSendsAtOnce(t *testing.T) {
 	e.createTopic("out", 1)
 	b := stream.NewBuilder("idle-send")
 	stream.From(b, "in", serde.Int64, serde.String).To("out", nil, nil)
-	app, err := stream.NewApp(b, stream.Config{Client: e.client, StateDir: t.TempDir(), CommitInterval: time.Hour, Linger: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	app, stop := e.startWith(b, stream.Config{StateDir: t.TempDir(), CommitInterval: time.Hour, Linger: time.Hour})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 )
@@ -64,45 +65,21 @@ func (e *procEnv) produce(topic string, partition int32, recs []batch.Record) {
 // readAll returns every record of a topic partition, in offset order.
 func (e *procEnv) readAll(topic string, partition int32) []batch.Record {
 	e.t.Helper()
-	var out []batch.Record
-	for off := int64(0); ; {
-		res, err := e.client.Fetch(e.ctx, topic, partition, off, 1<<20, 0)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if len(res.Batches) == 0 {
-			return out
-		}
-		for data := res.Batches; len(data) > 0; {
-			one, rest, err := batch.Next(data)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			it, err := batch.NewIterator(one)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			for it.Next() {
-				r := it.Record()
-				if r.Offset >= off {
-					out = append(out, batch.Record{Offset: r.Offset, Timestamp: r.Timestamp,
-						Key: slices.Clone(r.Key), Value: slices.Clone(r.Value), Headers: r.Headers})
-				}
-			}
-			if err := it.Err(); err != nil {
-				e.t.Fatal(err)
-			}
-			off = it.Header().LastOffset() + 1
-			data = rest
-		}
-	}
+	return clienttest.ReadAll(e.ctx, e.t, e.client, topic, partition)
 }
 
 // start runs an app in the background; the returned stop cancels it and
 // returns Run's error.
 func (e *procEnv) start(b *stream.Builder, stateDir string) (*stream.App, func() error) {
 	e.t.Helper()
-	app, err := stream.NewApp(b, stream.Config{Client: e.client, StateDir: stateDir, CommitInterval: 20 * time.Millisecond})
+	return e.startWith(b, stream.Config{StateDir: stateDir, CommitInterval: 20 * time.Millisecond})
+}
+
+// startWith is start with cfg (its Client is the environment's).
+func (e *procEnv) startWith(b *stream.Builder, cfg stream.Config) (*stream.App, func() error) {
+	e.t.Helper()
+	cfg.Client = e.client
+	app, err := stream.NewApp(b, cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

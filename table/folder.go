@@ -9,35 +9,29 @@ import (
 )
 
 // folder is one task's instance of a table aggregation (Aggregate, Count,
-// Reduce): it folds each record into its key's stored value.
-//
-// A key updated since the last flush is folded in the store's cache in one
-// step (storage.DirtyUpdater); otherwise the value is read into a reused
-// buffer and written back. Keys and values are encoded into reused buffers
-// when their serdes are serde.Appenders.
+// Reduce): it folds each record into its key's stored value, through a
+// storage.Updater. Keys and values are encoded into reused buffers when
+// their serdes are serde.Appenders.
 type folder[K, V, A any] struct {
-	st        storage.Store
 	store, op string
 	as        serde.Serde[A]
 	keys      *dsl.Encoder[K]
 	values    *dsl.Encoder[A]
 	step      func(k K, v V, acc A, found bool) A
 
-	bufGet  storage.BufferedGetter
-	dirtyUp storage.DirtyUpdater
-	// foldDirty folds cur, the record being processed, into a cached
-	// value; made once so that no call allocates.
-	foldDirty      func(old []byte) ([]byte, error)
-	cur            dsl.Record[K, V]
-	getBuf, valBuf []byte
+	upd *storage.Updater
+	// foldFn (foldCur, made once so that no call allocates) folds cur,
+	// the record being processed.
+	foldFn func(old []byte, found bool) ([]byte, error)
+	cur    dsl.Record[K, V]
+	valBuf []byte
 }
 
 func newFolder[K, V, A any](st storage.Store, store, op string, ks serde.Serde[K], as serde.Serde[A],
 	step func(k K, v V, acc A, found bool) A) *folder[K, V, A] {
-	f := &folder[K, V, A]{st: st, store: store, op: op, as: as, keys: dsl.NewEncoder(ks), values: dsl.NewEncoder(as), step: step}
-	f.bufGet, _ = st.(storage.BufferedGetter)
-	f.dirtyUp, _ = st.(storage.DirtyUpdater)
-	f.foldDirty = func(old []byte) ([]byte, error) { return f.fold(f.cur, old, true) }
+	f := &folder[K, V, A]{store: store, op: op, as: as, keys: dsl.NewEncoder(ks), values: dsl.NewEncoder(as), step: step,
+		upd: storage.NewUpdater(st)}
+	f.foldFn = f.foldCur
 	return f
 }
 
@@ -50,39 +44,17 @@ func (f *folder[K, V, A]) Receive(r dsl.Record[K, V]) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: key: %w", f.op, f.store, err)
 	}
-	if f.dirtyUp != nil {
-		f.cur = r
-		done, err := f.dirtyUp.UpdateDirty(kb, f.foldDirty)
-		f.cur = dsl.Record[K, V]{}
-		if done || err != nil {
-			return err
-		}
-	}
-	var old []byte
-	var found bool
-	if f.bufGet != nil {
-		// The value is decoded before the next read: one buffer will do.
-		if old, found, err = f.bufGet.GetInto(kb, f.getBuf[:0]); found {
-			f.getBuf = old
-		}
-	} else {
-		old, found, err = f.st.Get(kb)
-	}
-	if err != nil {
-		return err
-	}
-	v, err := f.fold(r, old, found)
-	if err != nil {
-		return err
-	}
-	return f.st.Put(kb, v)
+	f.cur = r
+	err = f.upd.Update(kb, f.foldFn)
+	f.cur = dsl.Record[K, V]{}
+	return err
 }
 
-// fold returns the stored value of r's key once r is folded into old (the
-// stored value, if found). It is built in valBuf.
-func (f *folder[K, V, A]) fold(r dsl.Record[K, V], old []byte, found bool) ([]byte, error) {
+// foldCur returns the stored value of cur's key once cur is folded into
+// old (the stored value, if found). It is built in valBuf.
+func (f *folder[K, V, A]) foldCur(old []byte, found bool) ([]byte, error) {
 	var acc A
-	ts := r.Timestamp
+	ts := f.cur.Timestamp
 	if found {
 		ots, vb, err := dsl.DecodeTimestamped(old)
 		if err != nil {
@@ -94,7 +66,7 @@ func (f *folder[K, V, A]) fold(r dsl.Record[K, V], old []byte, found bool) ([]by
 		ts = max(ts, ots)
 	}
 	var err error
-	f.valBuf, err = f.values.AppendTo(dsl.AppendTimestamp(f.valBuf[:0], ts), f.store, f.step(r.Key, r.Value, acc, found))
+	f.valBuf, err = f.values.AppendTo(dsl.AppendTimestamp(f.valBuf[:0], ts), f.store, f.step(f.cur.Key, f.cur.Value, acc, found))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: value: %w", f.op, f.store, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/broker"
-	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -115,38 +115,16 @@ func readWindowed(ctx context.Context, t *testing.T, client broker.Client, topic
 	ks := window.KeySerde(serde.String)
 	var out []windowedCount
 	for p := range int32(parts) {
-		for off := int64(0); ; {
-			res, err := client.Fetch(ctx, topic, p, off, 1<<20, 0)
+		for _, r := range clienttest.ReadAll(ctx, t, client, topic, p) {
+			k, err := ks.Deserialize(topic, r.Key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Batches) == 0 {
-				break
+			n, err := serde.Int64.Deserialize(topic, r.Value)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for data := res.Batches; len(data) > 0; {
-				one, rest, err := batch.Next(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				it, err := batch.NewIterator(one)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for it.Next() {
-					r := it.Record()
-					k, err := ks.Deserialize(topic, r.Key)
-					if err != nil {
-						t.Fatal(err)
-					}
-					n, err := serde.Int64.Deserialize(topic, r.Value)
-					if err != nil {
-						t.Fatal(err)
-					}
-					out = append(out, windowedCount{Key: k, Value: n, Partition: p})
-					off = r.Offset + 1
-				}
-				data = rest
-			}
+			out = append(out, windowedCount{Key: k, Value: n, Partition: p})
 		}
 	}
 	return out

@@ -43,17 +43,16 @@ type operator[K, V, A any] struct {
 	idleWall, idleTime int64
 	// keyBuf and valBuf are scratch space for the store's keys and values
 	// (the store copies them).
-	keyBuf, valBuf, getBuf []byte
-	emitKey                []byte
-	aggEnc                 *dsl.Encoder[A]
-	// bufGet is st's, if it can read into getBuf (storage.BufferedGetter).
-	bufGet storage.BufferedGetter
-	// dirtyUp is st's, if it can fold a record into a cached window in
-	// one step (storage.DirtyUpdater); foldDirty folds cur, the record
-	// being processed, and is made once so that no call allocates.
-	dirtyUp   storage.DirtyUpdater
-	foldDirty func(old []byte) ([]byte, error)
-	cur       dsl.Record[K, V]
+	keyBuf, valBuf, emitKey []byte
+	aggEnc                  *dsl.Encoder[A]
+	// upd folds records into windows; foldFn (foldCur, made once so that
+	// no call allocates) folds cur, the record being processed, into the
+	// window curKey ending at curEnd.
+	upd    *storage.Updater
+	foldFn func(old []byte, found bool) ([]byte, error)
+	cur    dsl.Record[K, V]
+	curKey []byte
+	curEnd int64
 }
 
 func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K], A], s *spec[K, V, A]) (*operator[K, V, A], error) {
@@ -63,9 +62,7 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 	}
 	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64}
 	o.aggEnc = dsl.NewEncoder(s.as)
-	o.bufGet, _ = st.(storage.BufferedGetter)
-	o.dirtyUp, _ = st.(storage.DirtyUpdater)
-	o.foldDirty = o.foldCur
+	o.upd, o.foldFn = storage.NewUpdater(st), o.foldCur
 	if cs, ok := tc.(counterSource); ok {
 		o.late = cs.Counter(s.counter)
 	} else {
@@ -331,61 +328,54 @@ func (o *operator[K, V, A]) encode(ts int64, acc A) ([]byte, error) {
 }
 
 // update folds a record into the window wkey ending at end, creating the
-// window (and, under EmitFinal, its pending entry) on its first record.
+// window on its first record.
 func (o *operator[K, V, A]) update(wkey []byte, end int64, r dsl.Record[K, V]) error {
-	if o.dirtyUp != nil {
-		o.cur = r
-		done, err := o.dirtyUp.UpdateDirty(wkey, o.foldDirty)
-		o.cur = dsl.Record[K, V]{}
-		if done || err != nil {
-			return err
-		}
+	o.cur, o.curKey, o.curEnd = r, wkey, end
+	err := o.upd.Update(wkey, o.foldFn)
+	o.cur, o.curKey = dsl.Record[K, V]{}, nil
+	return err
+}
+
+// foldCur returns the value of the window update is at once cur is folded
+// into it (old, if found).
+func (o *operator[K, V, A]) foldCur(old []byte, found bool) ([]byte, error) {
+	if !found {
+		o.opened(o.curKey, o.curEnd)
+		return o.encode(o.cur.Timestamp, o.first(o.cur.Key, o.cur.Value))
 	}
-	var old []byte
-	var ok bool
-	var err error
-	if o.bufGet != nil {
-		// The value is decoded before the next read: one buffer will do.
-		old, ok, err = o.bufGet.GetInto(wkey, o.getBuf[:0])
-		if ok {
-			o.getBuf = old
-		}
-	} else {
-		old, ok, err = o.st.Get(wkey)
-	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return o.create(wkey, end, r.Timestamp, o.first(r.Key, r.Value))
-	}
-	return o.fold(wkey, old, r)
+	return o.folded(old, o.cur)
 }
 
 // fold folds a record into an existing window whose stored value is old.
 func (o *operator[K, V, A]) fold(wkey, old []byte, r dsl.Record[K, V]) error {
-	ts, acc, err := o.decode(old)
+	v, err := o.folded(old, r)
 	if err != nil {
 		return err
 	}
-	return o.put(wkey, max(ts, r.Timestamp), o.add(r.Key, r.Value, acc))
+	return o.st.Put(wkey, v)
 }
 
-// foldCur folds cur into a window's stored value and returns the new one.
-func (o *operator[K, V, A]) foldCur(old []byte) ([]byte, error) {
+// folded returns a window's stored value old with r folded in.
+func (o *operator[K, V, A]) folded(old []byte, r dsl.Record[K, V]) ([]byte, error) {
 	ts, acc, err := o.decode(old)
 	if err != nil {
 		return nil, err
 	}
-	return o.encode(max(ts, o.cur.Timestamp), o.add(o.cur.Key, o.cur.Value, acc))
+	return o.encode(max(ts, r.Timestamp), o.add(r.Key, r.Value, acc))
 }
 
 // create stores a new window.
 func (o *operator[K, V, A]) create(wkey []byte, end, ts int64, acc A) error {
+	o.opened(wkey, end)
+	return o.put(wkey, ts, acc)
+}
+
+// opened notes a new window: under EmitFinal it is to be emitted when it
+// closes.
+func (o *operator[K, V, A]) opened(wkey []byte, end int64) {
 	if o.cfg.emitFinal {
 		o.closing.add(o.def.closeAt(end), wkey)
 	}
-	return o.put(wkey, ts, acc)
 }
 
 // lateRecord counts a late record and hands it to the handlers.

@@ -140,9 +140,14 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	// records in flight. Settling forces commits, which would stall the
 	// workers in the middle of those, so the app first runs on its own
 	// until it has processed nothing for a while.
-	last := watchProgress(app)
-	if err := quiesce(ctx, app, done); err != nil {
-		return fail(stopped(err))
+	prog := watchProgress(app)
+	for time.Since(prog.last()) < quietPeriod {
+		select {
+		case err := <-done:
+			prog.stop()
+			return fail(stopped(err))
+		case <-tick.C:
+		}
 	}
 	// Every stage has processed everything now, except what closing the
 	// last windows will send on, which moving the clock an hour ahead
@@ -150,7 +155,7 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	// query's, so the run ends with the last record processed before.
 	d := drain{client: client, group: rc.AppID, topics: consumedTopics(b)}
 	err = d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done)
-	elapsed := last().Sub(time.Unix(0, first.Load()))
+	elapsed := prog.stop().Sub(time.Unix(0, first.Load()))
 	if err != nil {
 		return fail(stopped(err))
 	}
@@ -179,57 +184,48 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 // for more records goes out on its own first.
 const quietPeriod = 200 * time.Millisecond
 
-// quiesce returns once the app has processed no record for quietPeriod,
-// or with the reason it stopped.
-func quiesce(ctx context.Context, app *stream.App, stopped <-chan error) error {
-	n, at := app.Stats().Records, time.Now()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for time.Since(at) < quietPeriod {
-		select {
-		case err := <-stopped:
-			if err == nil {
-				err = errors.New("it stopped")
-			}
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-		if m := app.Stats().Records; m != n {
-			n, at = m, time.Now()
-		}
-	}
-	return nil
+// progress polls an app's processed-record count every millisecond and
+// keeps when it last grew.
+type progress struct {
+	at   atomic.Int64 // Unix ns of the last growth
+	quit chan struct{}
+	done chan struct{}
 }
 
-// watchProgress polls the app's processed-record count every millisecond
-// until the returned function is called, which returns when it last grew.
-func watchProgress(app *stream.App) (stop func() time.Time) {
-	quit, finished := make(chan struct{}), make(chan time.Time, 1)
+func watchProgress(app *stream.App) *progress {
+	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
+	p.at.Store(time.Now().UnixNano())
 	go func() {
-		n, at := app.Stats().Records, time.Now()
+		defer close(p.done)
+		n := app.Stats().Records
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
-			case <-quit:
+			case <-p.quit:
 				if app.Stats().Records != n {
-					at = time.Now()
+					p.at.Store(time.Now().UnixNano())
 				}
-				finished <- at
 				return
 			case <-tick.C:
 				if m := app.Stats().Records; m != n {
-					n, at = m, time.Now()
+					n = m
+					p.at.Store(time.Now().UnixNano())
 				}
 			}
 		}
 	}()
-	return func() time.Time {
-		close(quit)
-		return <-finished
-	}
+	return p
+}
+
+// last is when the count last grew.
+func (p *progress) last() time.Time { return time.Unix(0, p.at.Load()) }
+
+// stop ends the polling and returns when the count last grew.
+func (p *progress) stop() time.Time {
+	close(p.quit)
+	<-p.done
+	return p.last()
 }
 
 // of returns how many events of the given kinds c counts.

@@ -128,10 +128,31 @@ func (s *suite) appendRecs(t *testing.T, topic string, p int32, codec batch.Code
 // fetched batch must pass batch.Validate (length, magic, CRC).
 func (s *suite) readRange(t *testing.T, topic string, p int32, from, to int64) []batch.Record {
 	t.Helper()
+	return readRange(s.ctx, t, s.c, topic, p, from, to)
+}
+
+// ReadAll returns every record of a topic partition, from its start to its
+// end at the call, copied, for tests that check what was written. Each
+// fetched batch must pass batch.Validate (length, magic, CRC).
+func ReadAll(ctx context.Context, t testing.TB, c broker.Client, topic string, p int32) []batch.Record {
+	t.Helper()
+	start, err := c.ListOffset(ctx, topic, p, broker.Earliest)
+	if err != nil {
+		t.Fatalf("start of %s-%d: %v", topic, p, err)
+	}
+	end, err := c.ListOffset(ctx, topic, p, broker.Latest)
+	if err != nil {
+		t.Fatalf("end of %s-%d: %v", topic, p, err)
+	}
+	return readRange(ctx, t, c, topic, p, start, end)
+}
+
+func readRange(ctx context.Context, t testing.TB, c broker.Client, topic string, p int32, from, to int64) []batch.Record {
+	t.Helper()
 	var out []batch.Record
 	next := from
 	for next < to {
-		res, err := s.c.Fetch(s.ctx, topic, p, next, 64<<10, time.Second)
+		res, err := c.Fetch(ctx, topic, p, next, 64<<10, time.Second)
 		if err != nil {
 			t.Fatalf("fetch %s-%d at %d: %v", topic, p, next, err)
 		}
@@ -149,7 +170,7 @@ func (s *suite) readRange(t *testing.T, topic string, p int32, from, to int64) [
 }
 
 // decode validates and decodes fetched batches, copying the records.
-func decode(t *testing.T, data []byte) []batch.Record {
+func decode(t testing.TB, data []byte) []batch.Record {
 	t.Helper()
 	var out []batch.Record
 	for len(data) > 0 {
