@@ -182,7 +182,9 @@ func (p *producer) seal(k tp) error {
 	if w == nil {
 		w = &partitionWriter{queue: make(chan []byte, writerQueue), free: make(chan []byte, freeBuffers), last: -1}
 		p.writers[k] = w
-		go p.run(k, w)
+		if !p.appendsInline(pb) {
+			go p.run(k, w)
+		}
 	}
 	p.mu.Unlock()
 	if pb == nil || pb.b.Len() == 0 {
@@ -198,6 +200,9 @@ func (p *producer) seal(k tp) error {
 	pb.bytes = 0
 	if err != nil {
 		return fmt.Errorf("engine: encode batch for %s-%d: %w", k.topic, k.partition, err)
+	}
+	if p.appendsInline(pb) {
+		return p.appendNow(k, w, data)
 	}
 	p.queued.acquire(len(data))
 	aligned := pb.maxSpan != noHead
@@ -220,6 +225,41 @@ func (p *producer) seal(k tp) error {
 		p.wg.Done()
 		return p.ctx.Err()
 	}
+}
+
+// appendsInline reports whether a partition's batches are appended by the
+// worker as it seals them rather than by a writer goroutine: those of a
+// repartition topic when appends return before their fsync
+// (broker.DeferredAppender). Other workers' tasks are held back until the
+// batches sealed for a repartition topic are appended (floor), and a writer
+// goroutine readied by a busy worker may wait milliseconds for a core;
+// without the fsync an append is a write to the log, cheaper than that
+// wait.
+func (p *producer) appendsInline(pb *pendingBatch) bool {
+	return p.deferred != nil && pb != nil && pb.maxSpan != noHead
+}
+
+// appendNow appends a sealed batch at once (see appendsInline). A failure
+// fails the producer as a writer goroutine's would.
+func (p *producer) appendNow(k tp, w *partitionWriter, data []byte) error {
+	base, err := p.deferred.AppendNoWait(p.ctx, k.topic, k.partition, data)
+	n := int64(countRecords(data))
+	select {
+	case w.free <- data:
+	default:
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		if p.err == nil {
+			p.err = fmt.Errorf("engine: append to %s-%d: %w", k.topic, k.partition, err)
+			p.failed.Store(true)
+		}
+		return p.err
+	}
+	w.last = base + n - 1
+	w.unsynced = true
+	return nil
 }
 
 // floor is the earliest timestamp of the records this producer has sealed

@@ -19,6 +19,7 @@ type deferredClient struct {
 	next          map[int32]int64
 	awaited       map[int32]int64
 	failAwait     error
+	failAppend    error
 }
 
 func (c *deferredClient) AppendNoWait(_ context.Context, _ string, partition int32, batches []byte) (int64, error) {
@@ -28,6 +29,9 @@ func (c *deferredClient) AppendNoWait(_ context.Context, _ string, partition int
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failAppend != nil {
+		return 0, c.failAppend
+	}
 	base := c.next[partition]
 	c.next[partition] = base + int64(h.RecordCount)
 	return base, nil
@@ -73,6 +77,50 @@ func TestProducerFlushAwaitsDeferredAppends(t *testing.T) {
 	}
 	if c.awaited[1] != 3 {
 		t.Fatalf("durability awaited up to %v, want partition 1 to 3", c.awaited)
+	}
+}
+
+// TestRepartitionBatchesAppendAtSeal checks that with a client whose
+// appends return before their fsync, a repartition batch is appended by
+// the sealing call itself: nothing sealed waits for a writer goroutine
+// (which a busy worker may keep from running for milliseconds), so the
+// producer never holds other workers' tasks back (floor). A failed append
+// fails the send and every flush after it.
+func TestRepartitionBatchesAppendAtSeal(t *testing.T) {
+	c := &deferredClient{next: map[int32]int64{}, awaited: map[int32]int64{}}
+	// A drift of 4 ms: batches span at most 1 ms of event time.
+	p := newProducer(context.Background(), c, func(string) (int32, error) { return 1, nil }, time.Now, map[string]bool{"rep": true}, 4*time.Millisecond)
+	defer p.close()
+	for _, ts := range []int64{10, 11, 20} {
+		if err := p.send("rep", 0, []byte("k"), []byte("v"), ts, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The record at 20 sealed the batch of 10 and 11.
+	if got := c.next[0]; got != 2 {
+		t.Fatalf("%d records appended when the send sealing the batch returned, want 2", got)
+	}
+	if f := p.floor(); f != noHead {
+		t.Fatalf("floor %d with nothing waiting for its append, want none", f)
+	}
+	if last := p.lastOffset("rep", 0); last != 1 {
+		t.Fatalf("last offset %d, want 1", last)
+	}
+	if err := p.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if c.next[0] != 3 || c.awaited[0] != 3 {
+		t.Fatalf("after the flush %d records appended and durability awaited up to %d, want 3 and 3", c.next[0], c.awaited[0])
+	}
+	c.failAppend = errors.New("disk full")
+	if err := p.send("rep", 0, []byte("k"), []byte("v"), 30, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.send("rep", 0, []byte("k"), []byte("v"), 40, nil); !errors.Is(err, c.failAppend) {
+		t.Fatalf("send sealing a batch whose append fails = %v, want %v", err, c.failAppend)
+	}
+	if err := p.flush(); !errors.Is(err, c.failAppend) {
+		t.Fatalf("flush after a failed append = %v, want %v", err, c.failAppend)
 	}
 }
 
