@@ -11,7 +11,10 @@
 // → write the local checkpoint. Delivery is at-least-once.
 //
 // Output batches are appended when full, after Config.Linger, when their
-// worker has nothing to process, or at a commit; the tasks writing a repartition topic are kept within
+// worker has nothing to process, or at a commit, by a writer goroutine per
+// partition — except a repartition topic's on the embedded broker, which
+// the worker appends itself as it seals them (no goroutine to wait for).
+// The tasks writing a repartition topic are kept within
 // Config.MaxTaskDrift of each other in event time (align.go).
 //
 // # Several instances

@@ -37,7 +37,7 @@ func main() {
 	flag.IntVar(&partitions, "partitions", 4, "partitions of each topic")
 	flag.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "stream threads of each query's app")
 	flag.IntVar(&o.cache, "cache", 10<<20, "statestore.cache.max.bytes of each query's app (Kafka Streams' default: 10 MiB)")
-	flag.IntVar(&o.runs, "runs", 3, "runs of each query; the median is reported, with the range")
+	flag.IntVar(&o.runs, "runs", 5, "runs of each query; the median is reported, with the range")
 	flag.StringVar(&o.only, "queries", "", "comma-separated queries to run (default: all)")
 	flag.BoolVar(&o.check, "check", true, "check each query's output against its reference")
 	flag.DurationVar(&o.params.Grace, "grace", 10*time.Second, "grace period of the windowed queries")
