@@ -21,11 +21,13 @@ type Engine struct {
 	cfg  Config
 	topo *topology.Topology
 
-	mu      sync.RWMutex
-	plan    *plan
-	tasks   map[topology.TaskID]*task
-	running bool
-	parts   sync.Map // topic → int32
+	mu    sync.RWMutex
+	plan  *plan
+	tasks map[topology.TaskID]*task
+	// standbys mirrors the runtime's standby tasks for StoreInfo.
+	standbys map[topology.TaskID]*standbyTask
+	running  bool
+	parts    sync.Map // topic → int32
 
 	commits    atomic.Int64
 	errorCount atomic.Int64
@@ -44,7 +46,7 @@ func New(topo *topology.Topology, cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, topo: topo, tasks: map[topology.TaskID]*task{}, ready: make(chan struct{})}, nil
+	return &Engine{cfg: cfg, topo: topo, tasks: map[topology.TaskID]*task{}, standbys: map[topology.TaskID]*standbyTask{}, ready: make(chan struct{})}, nil
 }
 
 // Ready is closed once every task is restored and processing has begun.
@@ -215,6 +217,10 @@ type StoreInfo struct {
 	// state, so the whole changelog was replayed).
 	Restored     map[int32]int64
 	RestoredFrom map[int32]int64
+	// Standby lists the partitions this instance keeps a standby copy of,
+	// each true once the copy finished its first restore (it is warm: it
+	// tails the changelog), false while that restore runs.
+	Standby map[int32]bool
 }
 
 // ErrNotReady is returned by queries before the engine has restored its
@@ -253,11 +259,16 @@ func (e *Engine) StoreInfo(name string) (StoreInfo, error) {
 	if !ok {
 		return StoreInfo{}, fmt.Errorf("engine: no store %q", name)
 	}
-	info := StoreInfo{Partitions: e.plan.tasks[sub], Restored: map[int32]int64{}, RestoredFrom: map[int32]int64{}}
+	info := StoreInfo{Partitions: e.plan.tasks[sub], Restored: map[int32]int64{}, RestoredFrom: map[int32]int64{}, Standby: map[int32]bool{}}
 	for id, t := range e.tasks {
 		if id.Subtopology == sub {
 			info.Restored[id.Partition] = t.byName[name].restored
 			info.RestoredFrom[id.Partition] = t.byName[name].restoredFrom
+		}
+	}
+	for id, st := range e.standbys {
+		if id.Subtopology == sub {
+			info.Standby[id.Partition] = st.caughtUp.Load()
 		}
 	}
 	return info, nil

@@ -77,7 +77,7 @@ func (r *runtime) openActive(ctx context.Context, id topology.TaskID) (*activeTa
 	var t *task
 	var err error
 	if st := r.standbys[id]; st != nil {
-		delete(r.standbys, id)
+		r.dropStandby(id)
 		t, err = r.promote(ctx, st, w)
 	} else {
 		t, err = r.e.newTask(ctx, id, w, r.cache)

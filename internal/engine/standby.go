@@ -25,9 +25,15 @@ type standbyTask struct {
 	t    *task
 	stop context.CancelFunc
 	done chan struct{}
-	// caughtUp is set once the initial restore finished: only then do the
-	// stores' checkpoint offsets say how far they are.
-	caughtUp bool
+	// opened is set once the stores are open and their restore has its
+	// starting points: from then on the stores' checkpoint offsets say how
+	// far they are, even mid-restore. failed is set when the goroutine
+	// stopped on an error of its own rather than because it was halted.
+	// The runtime reads both only after done is closed.
+	opened, failed bool
+	// caughtUp is set once the initial restore finished: the copy is warm
+	// and tails the changelogs.
+	caughtUp atomic.Bool
 	// position is the sum of the offsets the stores hold their changelogs
 	// up to, for the group metadata.
 	position atomic.Int64
@@ -49,11 +55,12 @@ func (r *runtime) startStandby(id topology.TaskID) {
 	ctx, stop := context.WithCancel(r.ctx)
 	st := &standbyTask{stop: stop, done: make(chan struct{})}
 	st.position.Store(-1)
-	r.standbys[id] = st
 	st.t = r.e.makeTask(id, refuseSends{id})
+	r.setStandby(id, st)
 	go func() {
 		defer close(st.done)
 		if err := r.runStandby(ctx, st); err != nil && ctx.Err() == nil {
+			st.failed = true
 			r.e.cfg.Logger.Warn("standby task stopped; it will restore from its changelogs if it becomes active here", "task", id, "err", err)
 		}
 	}()
@@ -66,10 +73,12 @@ func (r *runtime) runStandby(ctx context.Context, st *standbyTask) error {
 	if err != nil {
 		return err
 	}
-	if err := t.restore(ctx, cp); err != nil {
+	t.restoreFrom(cp)
+	st.opened = true
+	if err := t.catchUp(ctx, "restored standby store"); err != nil {
 		return err
 	}
-	st.caughtUp = true
+	st.caughtUp.Store(true)
 	st.updatePosition()
 	var stores []*taskStore
 	for _, s := range t.stores {
@@ -170,10 +179,10 @@ func (st *standbyTask) halt() {
 // opens them next replays only what follows.
 func (r *runtime) closeStandby(id topology.TaskID) error {
 	st := r.standbys[id]
-	delete(r.standbys, id)
+	r.dropStandby(id)
 	st.halt()
 	var err error
-	if st.caughtUp && !st.t.checkpointed {
+	if st.caughtUp.Load() && !st.t.checkpointed {
 		err = st.t.writeCheckpoint()
 	}
 	return errors.Join(err, st.t.close())
@@ -181,32 +190,21 @@ func (r *runtime) closeStandby(id topology.TaskID) error {
 
 // promote turns a standby into the active task of w: its open stores are
 // kept and replay only the changelogs' tail written since the standby
-// last read them. A standby that never finished its restore is closed and
-// the task opened afresh.
+// last read them. A standby halted in the middle of its first restore
+// goes on from where it got: the records it applied are not replayed
+// again. One whose stores did not open, or that stopped on an error, is
+// closed and the task opened afresh.
 func (r *runtime) promote(ctx context.Context, st *standbyTask, w *worker) (*task, error) {
 	st.halt()
-	if !st.caughtUp {
+	if !st.opened || st.failed {
 		if err := st.t.close(); err != nil {
-			r.e.cfg.Logger.Warn("closing an unfinished standby", "task", st.t.id, "err", err)
+			r.e.cfg.Logger.Warn("closing a failed standby", "task", st.t.id, "err", err)
 		}
 		return r.e.newTask(ctx, st.t.id, w, r.cache)
 	}
 	t := st.t
 	t.out, t.w = w.producer, w
-	for _, s := range t.stores {
-		if s.changelog == "" {
-			continue
-		}
-		from := s.checkpoint
-		n, end, err := t.replay(ctx, s, from)
-		if err != nil {
-			t.close()
-			return nil, err
-		}
-		s.restored, s.restoredFrom, s.checkpoint = n, from, end
-		r.e.cfg.Logger.Info("restored store from its standby", "task", t.id, "store", s.name, "from", from, "to", end, "records", n)
-	}
-	if err := t.writeCheckpoint(); err != nil {
+	if err := t.catchUp(ctx, "restored store from its standby"); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -215,4 +213,21 @@ func (r *runtime) promote(ctx context.Context, st *standbyTask, w *worker) (*tas
 		return nil, err
 	}
 	return t, nil
+}
+
+// setStandby records a standby task here, for the runtime and for
+// StoreInfo.
+func (r *runtime) setStandby(id topology.TaskID, st *standbyTask) {
+	r.standbys[id] = st
+	r.e.mu.Lock()
+	r.e.standbys[id] = st
+	r.e.mu.Unlock()
+}
+
+// dropStandby forgets a standby task that is closed or promoted.
+func (r *runtime) dropStandby(id topology.TaskID) {
+	delete(r.standbys, id)
+	r.e.mu.Lock()
+	delete(r.e.standbys, id)
+	r.e.mu.Unlock()
 }

@@ -55,7 +55,9 @@ type taskStore struct {
 	// starting at restoredFrom (-2: from the earliest, no usable checkpoint).
 	restored     int64
 	restoredFrom int64
-	// checkpoint is the changelog offset the local store holds up to.
+	// checkpoint is the changelog offset the local store holds up to
+	// (broker.Earliest while a restore has yet to apply anything to a
+	// store that started empty).
 	checkpoint int64
 	inMemory   bool
 }

@@ -26,6 +26,7 @@ import (
 //	ready <unix ns>                                     the first generation's tasks run
 //	gen <generation> <active> <standby> <unix ns>       a new assignment (partitions, comma separated)
 //	opened <partition> <from> <records> <unix ns>       a task started: its restore replayed records from offset from (-2: the whole changelog)
+//	warm <partitions> <unix ns>                         the standby copies that finished their first restore, when that set changes
 const (
 	childEnv    = "EDDY_SCALEOUT_CHILD"
 	appID       = "scaleout"
@@ -83,6 +84,7 @@ func report(app *stream.App, done chan error) {
 	ready := app.Ready()
 	gen := int32(-1)
 	open := map[int32]bool{}
+	warm := "-"
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -118,6 +120,21 @@ func report(app *stream.App, done chan error) {
 				open[p] = true
 				fmt.Printf("opened %d %d %d %d\n", p, info.RestoredFrom[p], n, time.Now().UnixNano())
 			}
+		}
+		var ws []string
+		for p, ok := range info.Standby {
+			if ok {
+				ws = append(ws, strconv.Itoa(int(p)))
+			}
+		}
+		slices.Sort(ws)
+		w := strings.Join(ws, ",")
+		if w == "" {
+			w = "-"
+		}
+		if w != warm {
+			warm = w
+			fmt.Printf("warm %s %d\n", warm, time.Now().UnixNano())
 		}
 	}
 }

@@ -23,6 +23,8 @@ type child struct {
 	ready  time.Time
 	gens   []generation
 	opened []opened
+	// warm is the latest set of standby copies the child reported warm.
+	warm []int32
 }
 
 type generation struct {
@@ -93,6 +95,8 @@ func (c *child) parse(line string) {
 	case len(f) == 5 && f[0] == "gen":
 		id, _ := strconv.Atoi(f[1])
 		c.gens = append(c.gens, generation{id: int32(id), active: nums(f[2]), standby: nums(f[3]), at: at(f[4])})
+	case len(f) == 3 && f[0] == "warm":
+		c.warm = nums(f[1])
 	case len(f) == 5 && f[0] == "opened":
 		p, _ := strconv.Atoi(f[1])
 		from, _ := strconv.ParseInt(f[2], 10, 64)
@@ -182,6 +186,35 @@ func settled(t *testing.T, children ...*child) map[*child]generation {
 	}
 	t.Fatal("the instances did not settle")
 	return nil
+}
+
+// standbysWarm waits until every child's standby copies of its
+// generation in gens have finished their first restore: a standby still
+// restoring spares its task nothing if the task comes to it. It returns
+// how long that took.
+func standbysWarm(t *testing.T, gens map[*child]generation) time.Duration {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(60 * time.Second)
+	for {
+		cold := map[string][]int32{}
+		for c, g := range gens {
+			c.mu.Lock()
+			for _, p := range g.standby {
+				if !containsPartition(c.warm, p) {
+					cold[c.name] = append(cold[c.name], p)
+				}
+			}
+			c.mu.Unlock()
+		}
+		if len(cold) == 0 {
+			return time.Since(start)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("standbys still restoring after %v: %v", time.Since(start).Round(time.Millisecond), cold)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // runs reports whether the child has started every task of ps since it
