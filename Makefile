@@ -6,7 +6,7 @@ BIN := bin
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
 # Packages whose tests exercise concurrency run under the race detector.
-RACE_PKGS := ./broker/... ./storage/... ./internal/engine/... ./internal/e2e/... ./internal/interop/... ./stream/... ./table/... ./window/...
+RACE_PKGS := ./broker/... ./storage/... ./internal/engine/... ./internal/e2e/... ./internal/interop/... ./stream/... ./table/... ./window/... ./internal/scaleout/...
 FUZZ_TIME ?= 10s
 SOAK_CYCLES ?= 50
 
@@ -29,7 +29,7 @@ test: deps lint test-go fuzz-short
 
 test-go:
 	$(GO) test -race -count=1 $(RACE_PKGS)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/broker' -e '/storage' -e '/internal/engine' -e '/internal/e2e' -e '/internal/interop' -e '/stream' -e '/table' -e '/window' -e '/internal/soak')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/broker' -e '/storage' -e '/internal/engine' -e '/internal/e2e' -e '/internal/interop' -e '/stream' -e '/table' -e '/window' -e '/internal/scaleout' -e '/internal/soak')
 	EDDY_E2E_BACKEND=wire $(GO) test -count=1 ./internal/e2e/
 	EDDY_E2E_BACKEND=kafka $(GO) test -count=1 ./internal/e2e/
 	EDDY_SOAK_CYCLES=5 $(GO) test -count=1 -run 'CrashLoop' -v ./internal/soak/... 2>&1 | tail -n 20

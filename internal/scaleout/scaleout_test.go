@@ -70,11 +70,14 @@ func TestScaleOutAndFailover(t *testing.T) {
 	if warm.fromPosition != len(warm.moved) || warm.restored*10 > cold.restored {
 		t.Errorf("standbys did not spare the restore: %d records replayed with them, %d without", warm.restored, cold.restored)
 	}
-	// The assertion is on the time until the moved tasks run again: the
-	// first commit after that comes up to a commit interval later either
-	// way.
-	if warm.detect+warm.restore >= cold.detect+cold.restore {
-		t.Errorf("the moved tasks ran again %v after the kill with a standby, %v without", warm.detect+warm.restore, cold.detect+cold.restore)
+	// The assertion is on the restore, the part of the time until the
+	// moved tasks run again that standbys can spare: noticing the dead
+	// instance takes about a second either way and varies by more than
+	// the difference, and the first commit after comes up to a commit
+	// interval later either way.
+	if warm.restore >= cold.restore {
+		t.Errorf("the moved tasks were restored in %v with a standby, %v without (ran again %v and %v after the kill)",
+			warm.restore, cold.restore, warm.detect+warm.restore, cold.detect+cold.restore)
 	}
 }
 
