@@ -170,7 +170,8 @@ func (p *producer) send(topic string, partition int32, key, value []byte, ts int
 
 func partitionForKey(key []byte, n int32) int32 { return partition.ForKey(key, n) }
 
-// seal encodes a partition's open batch and queues it for appending.
+// seal encodes a partition's open batch and queues it for appending, or
+// appends it at once (appendsInline).
 func (p *producer) seal(k tp) error {
 	// The batch stays in open and its builder is reset after Build, so a
 	// partition's next batch reuses the buffer the last one grew. Only the
@@ -229,7 +230,8 @@ func (p *producer) seal(k tp) error {
 
 // appendsInline reports whether a partition's batches are appended by the
 // worker as it seals them rather than by a writer goroutine: those of a
-// repartition topic when appends return before their fsync
+// repartition topic whose writers are aligned (Config.MaxTaskDrift not
+// negative) when appends return before their fsync
 // (broker.DeferredAppender). Other workers' tasks are held back until the
 // batches sealed for a repartition topic are appended (floor), and a writer
 // goroutine readied by a busy worker may wait milliseconds for a core;
