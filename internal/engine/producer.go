@@ -246,22 +246,38 @@ func (p *producer) appendsInline(pb *pendingBatch) bool {
 func (p *producer) appendNow(k tp, w *partitionWriter, data []byte) error {
 	base, err := p.deferred.AppendNoWait(p.ctx, k.topic, k.partition, data)
 	n := int64(countRecords(data))
-	select {
-	case w.free <- data:
-	default:
-	}
+	w.recycle(data)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.appended(k, w, base, n, err)
+	if err != nil {
+		return p.err
+	}
+	return nil
+}
+
+// appended records the outcome of an append of n records at base: the
+// partition's last offset, or the producer's first failure. Called with
+// mu held.
+func (p *producer) appended(k tp, w *partitionWriter, base, n int64, err error) {
 	if err != nil {
 		if p.err == nil {
 			p.err = fmt.Errorf("engine: append to %s-%d: %w", k.topic, k.partition, err)
 			p.failed.Store(true)
 		}
-		return p.err
+		return
 	}
 	w.last = base + n - 1
-	w.unsynced = true
-	return nil
+	w.unsynced = p.deferred != nil
+}
+
+// recycle hands an appended batch's buffer back for a later batch to be
+// built in, if the partition keeps fewer than freeBuffers.
+func (w *partitionWriter) recycle(b []byte) {
+	select {
+	case w.free <- b:
+	default:
+	}
 }
 
 // floor is the earliest timestamp of the records this producer has sealed
@@ -331,20 +347,10 @@ func (p *producer) run(k tp, w *partitionWriter) {
 		}
 		for _, b := range taken {
 			p.queued.release(len(b))
-			select {
-			case w.free <- b:
-			default:
-			}
+			w.recycle(b)
 		}
 		p.mu.Lock()
-		if err != nil && p.err == nil {
-			p.err = fmt.Errorf("engine: append to %s-%d: %w", k.topic, k.partition, err)
-			p.failed.Store(true)
-		}
-		if err == nil {
-			w.last = base + n - 1
-			w.unsynced = p.deferred != nil
-		}
+		p.appended(k, w, base, n, err)
 		if len(w.queuedMin) > 0 {
 			w.queuedMin = w.queuedMin[min(queued, len(w.queuedMin)):]
 		}
