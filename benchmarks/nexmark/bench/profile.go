@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -15,44 +16,34 @@ import (
 // it. An empty prefix profiles nothing. The returned stop must be called
 // when the query is done.
 func queryProfile(prefix, query string) (stop func() error, err error) {
-	if prefix == "" {
-		return func() error { return nil }, nil
-	}
-	f, err := os.Create(profileName(prefix, query))
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile of %s: %w", query, err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile of %s: %w", query, err)
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("cpu profile of %s: %w", query, err)
-		}
-		return nil
-	}, nil
+	return record("cpu profile", prefix, query, pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // queryTrace writes an execution trace of one query's runs, to a file
 // named as queryProfile names its files. An empty prefix traces nothing.
 func queryTrace(prefix, query string) (stop func() error, err error) {
+	return record("trace", prefix, query, trace.Start, trace.Stop)
+}
+
+// record runs start on a new file named after prefix and query, and
+// returns what ends the recording and closes the file. An empty prefix
+// records nothing.
+func record(what, prefix, query string, start func(io.Writer) error, end func()) (stop func() error, err error) {
 	if prefix == "" {
 		return func() error { return nil }, nil
 	}
 	f, err := os.Create(profileName(prefix, query))
 	if err != nil {
-		return nil, fmt.Errorf("trace of %s: %w", query, err)
+		return nil, fmt.Errorf("%s of %s: %w", what, query, err)
 	}
-	if err := trace.Start(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("trace of %s: %w", query, err)
+		return nil, fmt.Errorf("%s of %s: %w", what, query, err)
 	}
 	return func() error {
-		trace.Stop()
+		end()
 		if err := f.Close(); err != nil {
-			return fmt.Errorf("trace of %s: %w", query, err)
+			return fmt.Errorf("%s of %s: %w", what, query, err)
 		}
 		return nil
 	}, nil
