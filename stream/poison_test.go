@@ -10,6 +10,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 )
@@ -18,11 +19,7 @@ import (
 // value that makes the user function panic at offset 7, to one partition.
 func poisonInput(t *testing.T) (*broker.Broker, broker.Client) {
 	t.Helper()
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
+	br := clienttest.OpenBroker(t)
 	c := br.Embedded()
 	ctx := context.Background()
 	if err := c.CreateTopics(ctx, broker.TopicSpec{Name: "numbers", Partitions: 1}, broker.TopicSpec{Name: "doubled", Partitions: 1}); err != nil {

@@ -30,11 +30,7 @@ func newProcEnv(t *testing.T) *procEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	t.Cleanup(cancel)
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
+	br := clienttest.OpenBroker(t)
 	return &procEnv{t: t, ctx: ctx, client: br.Embedded()}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -21,11 +22,7 @@ type click struct {
 func TestClickCountEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
+	br := clienttest.OpenBroker(t)
 	client := br.Embedded()
 	if err := client.CreateTopics(ctx, broker.TopicSpec{Name: "clicks", Partitions: 3}, broker.TopicSpec{Name: "page-views", Partitions: 2}); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/window"
@@ -26,11 +27,7 @@ import (
 func TestRepartitionedBacklogNotLate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
+	br := clienttest.OpenBroker(t)
 	client := br.Embedded()
 	if err := client.CreateTopics(ctx, broker.TopicSpec{Name: "visits", Partitions: 4}); err != nil {
 		t.Fatal(err)

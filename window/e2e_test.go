@@ -9,6 +9,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -139,11 +140,7 @@ func (a *e2eApp) waitFor(t *testing.T, want map[window.Key[string]]int64, late i
 func TestWindowStoreRestoresAfterRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
+	br := clienttest.OpenBroker(t)
 	client := br.Embedded()
 	if err := client.CreateTopics(ctx, broker.TopicSpec{Name: "payments", Partitions: parts}, broker.TopicSpec{Name: "counts", Partitions: parts}); err != nil {
 		t.Fatal(err)

@@ -47,11 +47,7 @@ func TestEmitFinalAcrossRestarts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer br.Close()
+			br := clienttest.OpenBroker(t)
 			client := br.Embedded()
 			if err := client.CreateTopics(ctx, broker.TopicSpec{Name: "payments", Partitions: parts},
 				broker.TopicSpec{Name: "final", Partitions: parts}); err != nil {

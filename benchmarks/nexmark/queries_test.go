@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
@@ -25,11 +26,7 @@ type loaded struct {
 // topics, partitions partitions each.
 func load(t *testing.T, ctx context.Context, partitions int32, opts ...Option) loaded {
 	t.Helper()
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
+	br := clienttest.OpenBroker(t)
 	client := br.Embedded()
 	w, err := NewWriter(ctx, client, partitions)
 	if err != nil {

@@ -131,6 +131,19 @@ func (s *suite) readRange(t *testing.T, topic string, p int32, from, to int64) [
 	return readRange(s.ctx, t, s.c, topic, p, from, to)
 }
 
+// OpenBroker opens an embedded broker in a temporary directory of t,
+// closed when t and its cleanups before this one are done, for tests that
+// run apps on a real broker on disk.
+func OpenBroker(t testing.TB) *broker.Broker {
+	t.Helper()
+	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { br.Close() })
+	return br
+}
+
 // ReadAll returns every record of a topic partition, from its start to its
 // end at the call, copied, for tests that check what was written. Each
 // fetched batch must pass batch.Validate (length, magic, CRC).

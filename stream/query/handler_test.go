@@ -19,6 +19,7 @@ import (
 
 	"github.com/eddy-streams/eddy/broker"
 	"github.com/eddy-streams/eddy/broker/batch"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
@@ -92,11 +93,7 @@ func words(f *fixture, rng *rand.Rand, n int) []stream.KeyValue[string, string] 
 func start(t *testing.T) *fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	t.Cleanup(cancel)
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
+	br := clienttest.OpenBroker(t)
 	f := &fixture{ctx: ctx, client: br.Embedded(), words: map[string]int64{}, people: map[int64]user{}}
 	if err := f.client.CreateTopics(ctx, broker.TopicSpec{Name: "words", Partitions: 3}, broker.TopicSpec{Name: "users", Partitions: 2}); err != nil {
 		t.Fatal(err)
@@ -118,6 +115,7 @@ func start(t *testing.T) *fixture {
 	words := stream.From(b, "words", serde.String, serde.String)
 	f.counts = table.Count(words.GroupByKey(), table.Named("counts"))
 	f.users = table.From(b, "users", serde.Int64, serde.JSON[user](), table.Named("users"))
+	var err error
 	f.app, err = stream.NewApp(b, stream.Config{Client: f.client, StateDir: t.TempDir(), CommitInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

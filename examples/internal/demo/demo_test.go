@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/eddy-streams/eddy/broker"
+	"github.com/eddy-streams/eddy/broker/clienttest"
 	"github.com/eddy-streams/eddy/serde"
 )
 
@@ -57,11 +58,7 @@ func TestPrintTop(t *testing.T) {
 // reads the last value of each key back, deletes included.
 func TestWriterAndLastValues(t *testing.T) {
 	ctx := context.Background()
-	br, err := broker.Open(broker.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
+	br := clienttest.OpenBroker(t)
 	c := br.Embedded()
 	if err := c.CreateTopics(ctx, broker.TopicSpec{Name: "t", Partitions: 2}); err != nil {
 		t.Fatal(err)
