@@ -16,4 +16,9 @@
 // partition, offset out of range, corrupt batches) and concurrent appends.
 // Topic and group names carry a random prefix, so the suite can run again
 // against a long-lived cluster.
+//
+// Two helpers serve the other packages' tests: OpenBroker opens an
+// embedded broker on a test's temporary directory, and ReadAll reads back
+// a topic partition, checking every batch. It is not a place for fakes:
+// the tests using it run on the real broker on disk.
 package clienttest
