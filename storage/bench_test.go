@@ -353,3 +353,51 @@ func BenchmarkCachedGetAfterFlush(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCachedUpdate is a window's read-modify-write through an
+// Updater: of a key new to the store (a new window: the dirty set grows
+// from empty to 50,000 keys), and of a key already dirty among 50,000.
+func BenchmarkCachedUpdate(b *testing.B) {
+	const n = 50_000
+	keys := randomKeys(rand.New(rand.NewPCG(13, 14)), n, 16)
+	add := func(old []byte, found bool) ([]byte, error) {
+		var count uint64
+		if found {
+			count = binary.BigEndian.Uint64(old)
+		}
+		return binary.BigEndian.AppendUint64(old[:0], count+1), nil
+	}
+	b.Run("new", func(b *testing.B) {
+		c := NewCached(openTestMemory(b), 1<<30, nil)
+		u := NewUpdater(c)
+		b.ReportAllocs()
+		for i := range b.N {
+			if i%n == 0 && i > 0 {
+				b.StopTimer()
+				c = NewCached(openTestMemory(b), 1<<30, nil)
+				u = NewUpdater(c)
+				b.StartTimer()
+			}
+			if err := u.Update(keys[i%n], add); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("dirty", func(b *testing.B) {
+		c := NewCached(openTestMemory(b), 1<<30, nil)
+		u := NewUpdater(c)
+		for _, k := range keys {
+			if err := u.Update(k, add); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rng := rand.New(rand.NewPCG(15, 16))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := u.Update(keys[rng.IntN(n)], add); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

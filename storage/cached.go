@@ -123,6 +123,10 @@ type Cached struct {
 	flushingSorted, unordered bool
 	inFlush                   bool
 	closed                    bool
+
+	// scratch is the writing goroutine's buffer for Update's reads; only
+	// that goroutine uses it.
+	scratch []byte
 }
 
 // expirer is an inner store that expires keys by itself. expired reports
@@ -156,7 +160,7 @@ func NewSharedCached(inner Store, budget *CacheBudget, share int, onFlush func(e
 		maxBytes: int64(maxBytes),
 		onFlush:  onFlush,
 		expiry:   expiry,
-		dirty:    newDirtySet(),
+		dirty:    newDirtySet(0),
 	}
 }
 
@@ -205,12 +209,21 @@ func (c *Cached) Get(key []byte) ([]byte, bool, error) {
 // GetInto is Get appending the value to dst: a value held in memory costs
 // no allocation when dst has room (storage.BufferedGetter).
 func (c *Cached) GetInto(key, dst []byte) ([]byte, bool, error) {
+	return c.getInto(key, dst, true)
+}
+
+// getInto is GetInto, looking at the dirty set only if dirty is set.
+func (c *Cached) getInto(key, dst []byte, dirty bool) ([]byte, bool, error) {
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
 		return nil, false, c.closedErr("get")
 	}
-	e, ok := c.dirty.get(key)
+	var e Mutation
+	var ok bool
+	if dirty {
+		e, ok = c.dirty.get(key)
+	}
 	clean := false
 	if !ok && c.prev != nil {
 		e, ok = c.prev.get(key)
@@ -269,8 +282,42 @@ func (c *Cached) Put(key, value []byte) error {
 	return c.afterWrite("put")
 }
 
-// UpdateDirty implements DirtyUpdater.
-func (c *Cached) UpdateDirty(key []byte, f func(old []byte) ([]byte, error)) (bool, error) {
+// Update implements KeyUpdater. A dirty key is updated in one lookup,
+// with f under the lock. Any other key is read as GetInto would without
+// looking at the dirty set again, and inserted there without a second
+// lookup: only the writing goroutine adds keys to the dirty set (see the
+// type's documentation), so a key it did not find there stays out of it
+// until it inserts the key itself.
+func (c *Cached) Update(key []byte, f func(old []byte, found bool) ([]byte, error)) error {
+	done, err := c.updateDirty(key, f)
+	if done || err != nil {
+		return err
+	}
+	// The read goes into the writer's own buffer: the value is done with
+	// before the writer's next read.
+	old, found, err := c.getInto(key, c.scratch[:0], false)
+	if err != nil {
+		return err
+	}
+	if found {
+		c.scratch = old
+	}
+	v, err := f(old, found)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.closedErr("update")
+	}
+	c.dirty.add(key, v)
+	return c.afterWrite("update")
+}
+
+// updateDirty makes f's result key's value if key is in the dirty set,
+// reporting whether it was.
+func (c *Cached) updateDirty(key []byte, f func(old []byte, found bool) ([]byte, error)) (bool, error) {
 	c.mu.Lock()
 	locked := true
 	defer func() {
@@ -281,15 +328,19 @@ func (c *Cached) UpdateDirty(key []byte, f func(old []byte) ([]byte, error)) (bo
 	if c.closed {
 		return false, c.closedErr("update")
 	}
-	old, ok := c.dirty.get(key)
-	if !ok || old.Delete {
+	e, ok := c.dirty.get(key)
+	if !ok {
 		return false, nil
 	}
-	value, err := f(old.Value)
+	var old []byte
+	if !e.Delete {
+		old = e.Value
+	}
+	value, err := f(old, !e.Delete)
 	if err != nil {
 		return false, err
 	}
-	c.dirty.replace(old, value)
+	c.dirty.replace(e, value)
 	locked = false
 	return true, c.afterWrite("update")
 }
@@ -393,7 +444,7 @@ func (c *Cached) FlushCache() error {
 	c.prev.retire()
 	c.flushing = entries
 	c.inFlush = true
-	c.dirty = newDirtySet()
+	c.dirty = newDirtySet(c.prev.len())
 	c.release()
 	c.mu.Unlock()
 
@@ -483,7 +534,7 @@ func (c *Cached) Abandon() error {
 		return nil
 	}
 	c.closed = true
-	c.dirty = newDirtySet()
+	c.dirty = newDirtySet(0)
 	c.prev, c.older = nil, nil
 	c.release()
 	c.mu.Unlock()

@@ -40,8 +40,11 @@ type dirtySet struct {
 	pending []string
 }
 
-func newDirtySet() *dirtySet {
-	return &dirtySet{entries: make(map[string]Mutation)}
+// newDirtySet returns an empty set with room for about hint keys: a
+// store's writes between two flushes are usually like those before, and a
+// map grown key by key rehashes everything it holds at each doubling.
+func newDirtySet(hint int) *dirtySet {
+	return &dirtySet{entries: make(map[string]Mutation, hint)}
 }
 
 // aliasKey returns a string sharing key's bytes, so the map and the index
@@ -83,12 +86,25 @@ func (d *dirtySet) set(m Mutation) {
 func (d *dirtySet) put(key, value []byte) {
 	old, ok := d.entries[string(key)]
 	if !ok {
-		m := Mutation{Key: cloneBytes(key), Value: cloneBytes(value)}
-		d.insert(m)
-		d.bytes += entrySize(m.Key, m.Value)
+		d.add(key, value)
 		return
 	}
 	d.replace(old, value)
+}
+
+// add records key = a copy of value for a key the set does not hold,
+// without looking it up first. The copies share one allocation, the value
+// right after the key: a lookup compares the key and then reads the
+// value, which then usually lies in the same cache line, and in a large
+// set each line a lookup touches is a likely cache miss. The key's
+// capacity ends where the value starts.
+func (d *dirtySet) add(key, value []byte) {
+	buf := make([]byte, len(key)+len(value))
+	copy(buf, key)
+	copy(buf[len(key):], value)
+	m := Mutation{Key: buf[:len(key):len(key)], Value: buf[len(key):]}
+	d.insert(m)
+	d.bytes += entrySize(m.Key, m.Value)
 }
 
 // replace makes a copy of value the value of old, an entry of the set.

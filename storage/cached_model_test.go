@@ -214,9 +214,24 @@ func (m *cacheModel) step() {
 	t, c := m.t, m.c
 	m.steps++
 	switch op := m.rng.IntN(100); {
-	case op < 40:
+	case op < 35:
 		k, v := m.key(), m.value()
 		m.write(func() error { return c.Put(k, v) }, Mutation{Key: k, Value: v})
+	case op < 45:
+		// A read-modify-write: f must see what the store shows.
+		k := m.key()
+		old, found := m.state[string(k)]
+		v := m.value()
+		if found {
+			v = append([]byte(old[:min(len(old), 20)]), v...)
+		}
+		update := func(got []byte, ok bool) ([]byte, error) {
+			if ok != found || string(got) != old {
+				t.Fatalf("Update(%x) saw %x, %v; want %x, %v", k, got, ok, old, found)
+			}
+			return v, nil
+		}
+		m.write(func() error { return c.Update(k, update) }, Mutation{Key: k, Value: v})
 	case op < 55:
 		k := m.key()
 		m.write(func() error { return c.Delete(k) }, Mutation{Key: k, Delete: true})

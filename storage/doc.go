@@ -11,7 +11,8 @@
 //   - Cached (NewCached, NewSharedCached), a write-back cache over either,
 //     which collapses repeated updates of a key between commits into one
 //     changelog record, keeps recently flushed entries as clean read
-//     layers, folds into a cached value in one step (DirtyUpdater, which
+//     layers, read-modify-writes a key in one lookup when it is
+//     cached and a lookup and an insert otherwise (KeyUpdater, which
 //     Updater uses when it can), and shares one byte budget with other
 //     caches (CacheBudget);
 //   - Segmented (OpenSegmented, NewSegmentedMemory), for keys that carry a

@@ -55,16 +55,15 @@ type BufferedGetter interface {
 	GetInto(key, dst []byte) ([]byte, bool, error)
 }
 
-// DirtyUpdater is implemented by stores with a write-back cache that can
-// read-modify-write a key it holds unflushed in one step (Cached), which
-// saves a read-modify-write through Get and Put a lookup and a copy.
-// UpdateDirty calls f with key's cached value and makes what f returns the
-// new value, reporting true; if key is not dirty in the cache it does
-// nothing and reports false (use Get and Put then). f runs under the
-// store's lock: it must not use the store, nor keep old or the slice it
-// returns after returning.
-type DirtyUpdater interface {
-	UpdateDirty(key []byte, f func(old []byte) ([]byte, error)) (bool, error)
+// KeyUpdater is implemented by stores that read-modify-write a key in
+// fewer steps than a Get and a Put (Cached: one hash lookup for a key it
+// holds unflushed, a lookup and an insert for any other, where Get and Put
+// take three and copy the value once more). Update calls f with key's
+// value old, if found, and makes what f returns key's new value. f may run
+// under the store's lock: it must not use the store, nor keep old or the
+// slice it returns after returning.
+type KeyUpdater interface {
+	Update(key []byte, f func(old []byte, found bool) ([]byte, error)) error
 }
 
 // Reverser is implemented by stores that can iterate backwards, which window

@@ -1,27 +1,22 @@
 package storage
 
 // Updater read-modify-writes keys of one store the cheapest way the store
-// offers: a key its write-back cache holds unflushed is folded there in one
-// step (DirtyUpdater); otherwise the value is read into a buffer the
-// Updater reuses (BufferedGetter, else Get) and the new value is Put. An
-// Updater belongs to one goroutine (a task's).
+// offers: by the store itself if it can (KeyUpdater: a write-back cache);
+// otherwise the value is read into a buffer the Updater reuses
+// (BufferedGetter, else Get) and the new value is Put. An Updater belongs
+// to one goroutine (a task's).
 type Updater struct {
-	st    Store
-	dirty DirtyUpdater
-	get   BufferedGetter
-	buf   []byte
-	// f is the running Update's; foldDirty, made once, hands it to
-	// UpdateDirty without a closure per call.
-	f         func(old []byte, found bool) ([]byte, error)
-	foldDirty func(old []byte) ([]byte, error)
+	st  Store
+	upd KeyUpdater
+	get BufferedGetter
+	buf []byte
 }
 
 // NewUpdater returns an Updater of st.
 func NewUpdater(st Store) *Updater {
 	u := &Updater{st: st}
-	u.dirty, _ = st.(DirtyUpdater)
+	u.upd, _ = st.(KeyUpdater)
 	u.get, _ = st.(BufferedGetter)
-	u.foldDirty = func(old []byte) ([]byte, error) { return u.f(old, true) }
 	return u
 }
 
@@ -30,13 +25,8 @@ func NewUpdater(st Store) *Updater {
 // the store's lock, so it must not use the store. An f made once rather
 // than per call keeps Update from allocating.
 func (u *Updater) Update(key []byte, f func(old []byte, found bool) ([]byte, error)) error {
-	if u.dirty != nil {
-		u.f = f
-		done, err := u.dirty.UpdateDirty(key, u.foldDirty)
-		u.f = nil
-		if done || err != nil {
-			return err
-		}
+	if u.upd != nil {
+		return u.upd.Update(key, f)
 	}
 	var old []byte
 	var found bool
