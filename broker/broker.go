@@ -38,9 +38,12 @@ type Config struct {
 	DefaultPartitions int32
 	// Sync is the durability policy of every partition log; the default
 	// fsyncs before acknowledging acks=all produce requests. SyncInterval is
-	// the period of log.SyncInterval.
+	// the period of log.SyncInterval. SyncDelay is how long, under the
+	// default policy, data nobody awaits or waits for may stay unsynced
+	// (log.Config.SyncDelay; default 50 ms, negative: none).
 	Sync         log.SyncPolicy
 	SyncInterval time.Duration
+	SyncDelay    time.Duration
 	// Groups configures the consumer-group coordinator.
 	Groups group.Config
 	// MaintenanceInterval is how often retention and compaction run
@@ -219,6 +222,9 @@ func partitionDirName(topic string, p int32) string { return fmt.Sprintf("%s-%d"
 func (b *Broker) logBase() log.Config {
 	c := log.DefaultConfig()
 	c.Sync, c.SyncInterval = b.cfg.Sync, b.cfg.SyncInterval
+	if b.cfg.SyncDelay != 0 {
+		c.SyncDelay = b.cfg.SyncDelay
+	}
 	c.Now, c.Logger = b.cfg.Now, b.cfg.Logger
 	return c
 }

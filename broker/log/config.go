@@ -76,6 +76,17 @@ type Config struct {
 	// (flush.ms's role; default 1 s when the policy is SyncInterval).
 	Sync         SyncPolicy
 	SyncInterval time.Duration
+	// SyncDelay is, under SyncOnAck, how long data written without
+	// awaiting its fsync (Write: acks=1 produce requests, the stream
+	// engine's appends) may stay unsynced, and so unseen by readers,
+	// while no reader waits for it (default 50 ms; negative: none). A
+	// reader waiting for it (WaitFor, a fetch long-polling at the end of
+	// the log) has it fsynced at once, as does anyone awaiting
+	// durability (Append, AwaitDurable): the delay only spares fsyncs
+	// nobody is waiting for, one per write while writes keep coming,
+	// each of which also holds a Go scheduler's processor in the
+	// system call for as long as the disk takes.
+	SyncDelay time.Duration
 	// Now is the clock used for segment age, retention and compaction; nil
 	// means time.Now. Tests inject a fake one.
 	Now func() time.Time
@@ -96,6 +107,7 @@ func DefaultConfig() Config {
 		TombstoneRetention: 24 * time.Hour,
 		Sync:               SyncOnAck,
 		SyncInterval:       time.Second,
+		SyncDelay:          50 * time.Millisecond,
 	}
 }
 
@@ -125,6 +137,9 @@ func (c *Config) validate() error {
 	}
 	if c.Sync == SyncInterval && c.SyncInterval <= 0 {
 		c.SyncInterval = d.SyncInterval
+	}
+	if c.SyncDelay == 0 {
+		c.SyncDelay = d.SyncDelay
 	}
 	if c.Now == nil {
 		c.Now = time.Now

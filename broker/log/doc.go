@@ -45,7 +45,10 @@
 //
 // Under SyncOnAck (the default) Append returns only after an fsync covers
 // the batches, and readers see only fsynced data. Appends that arrive while
-// an fsync runs share the next one (group commit). SyncInterval and NoSync
+// an fsync runs share the next one (group commit). Data written without
+// awaiting its fsync (Write) is fsynced in the background: at once when a
+// reader waits for it (WaitFor), otherwise after Config.SyncDelay, so that
+// writes nobody waits for share fsyncs too. SyncInterval and NoSync
 // trade a documented loss window on machine crashes for latency; see
 // SyncPolicy. A segment is fsynced with its index files before the next
 // one is created, and the directory is fsynced after every create, rename

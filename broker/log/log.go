@@ -50,10 +50,14 @@ type Log struct {
 	fsyncs atomic.Int64
 
 	// kick wakes the background syncer under SyncOnAck, so data written
-	// with Write becomes durable and visible even if nobody awaits it.
-	kick         chan struct{}
-	stopInterval chan struct{}
-	intervalDone chan struct{}
+	// with Write becomes durable and visible even if nobody awaits it;
+	// readerWaiting cuts its SyncDelay short when a reader waits in
+	// WaitFor, counted by durableWaiters.
+	kick           chan struct{}
+	readerWaiting  chan struct{}
+	durableWaiters atomic.Int32
+	stopInterval   chan struct{}
+	intervalDone   chan struct{}
 }
 
 // AppendResult tells where an append landed.
@@ -89,7 +93,7 @@ func Open(fs vfs.FS, dir string, cfg Config) (*Log, error) {
 	case SyncInterval:
 		go l.syncEvery(cfg.SyncInterval)
 	case SyncOnAck:
-		l.kick = make(chan struct{}, 1)
+		l.kick, l.readerWaiting = make(chan struct{}, 1), make(chan struct{}, 1)
 		go l.syncOnKick()
 	default:
 		close(l.intervalDone)

@@ -191,15 +191,26 @@ func (l *Log) readBatches(offset int64, maxBytes int, dst []byte, written bool) 
 // readable), the log closes, or ctx ends. It lets a fetch long-poll without
 // polling.
 func (l *Log) WaitFor(ctx context.Context, offset int64) error {
+	// Counted before looking at the log: a write the look misses finds the
+	// count raised and is synced at once (syncOnKick); one it sees
+	// unsynced is synced at once through readerWaiting.
+	l.durableWaiters.Add(1)
+	defer l.durableWaiters.Add(-1)
 	for {
 		l.mu.RLock()
-		hw, closed, ch := l.hw, l.closed, l.notify
+		hw, next, closed, ch := l.hw, l.next, l.closed, l.notify
 		l.mu.RUnlock()
 		if hw > offset {
 			return nil
 		}
 		if closed {
 			return ErrClosed
+		}
+		if next > hw {
+			select {
+			case l.readerWaiting <- struct{}{}:
+			default: // already signalled, or not SyncOnAck (nil channel)
+			}
 		}
 		select {
 		case <-ch:

@@ -126,19 +126,37 @@ func (l *Log) Sync() error {
 
 // syncOnKick runs under SyncOnAck: after each Write it makes sure an fsync
 // covering it happens, sharing it with any appender waiting in AwaitDurable.
+// Unless a reader already waits for the data, it first lets writes collect
+// for up to Config.SyncDelay, or until a reader starts waiting.
 func (l *Log) syncOnKick() {
 	defer close(l.intervalDone)
+	var delay *time.Timer
 	for {
 		select {
 		case <-l.stopInterval:
 			return
 		case <-l.kick:
-			l.mu.RLock()
-			end := l.next
-			l.mu.RUnlock()
-			if err := l.AwaitDurable(end); err != nil && !errors.Is(err, ErrClosed) {
-				l.cfg.Logger.Error("background fsync failed", "dir", l.dir, "err", err)
+		}
+		if d := l.cfg.SyncDelay; d > 0 && l.durableWaiters.Load() == 0 {
+			if delay == nil {
+				delay = time.NewTimer(d)
+			} else {
+				delay.Reset(d)
 			}
+			select {
+			case <-l.stopInterval: // Close syncs
+				delay.Stop()
+				return
+			case <-l.readerWaiting:
+			case <-delay.C:
+			}
+			delay.Stop()
+		}
+		l.mu.RLock()
+		end := l.next
+		l.mu.RUnlock()
+		if err := l.AwaitDurable(end); err != nil && !errors.Is(err, ErrClosed) {
+			l.cfg.Logger.Error("background fsync failed", "dir", l.dir, "err", err)
 		}
 	}
 }

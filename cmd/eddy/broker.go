@@ -23,6 +23,7 @@ func brokerCommand() *cobra.Command {
 		noAutoCreate           bool
 		syncPolicy             string
 		syncInterval           time.Duration
+		syncDelay              time.Duration
 		groupDelay             time.Duration
 		verbose                bool
 	)
@@ -49,6 +50,7 @@ fsync. SIGINT or SIGTERM shuts it down cleanly.`,
 			cfg := broker.Config{
 				Dir: dir, Logger: logger, DefaultPartitions: partitions,
 				DisableAutoCreateTopics: noAutoCreate, Sync: policy, SyncInterval: syncInterval,
+				SyncDelay: syncDelay,
 			}
 			cfg.Groups.InitialRebalanceDelay = groupDelay
 			if groupDelay == 0 {
@@ -67,6 +69,7 @@ fsync. SIGINT or SIGTERM shuts it down cleanly.`,
 	f.BoolVar(&noAutoCreate, "no-auto-create", false, "disable auto.create.topics.enable")
 	f.StringVar(&syncPolicy, "sync", "on-ack", "durability: on-ack (fsync before acks=all answers), interval, or none")
 	f.DurationVar(&syncInterval, "sync-interval", time.Second, "fsync period for --sync=interval")
+	f.DurationVar(&syncDelay, "sync-delay", 50*time.Millisecond, "for --sync=on-ack: how long acks=1 data may wait for an fsync, and so be unseen, while no fetch waits for it (negative: none)")
 	f.DurationVar(&groupDelay, "group-initial-rebalance-delay", 3*time.Second, "group.initial.rebalance.delay.ms")
 	f.BoolVar(&verbose, "verbose", false, "debug logging")
 	return cmd
