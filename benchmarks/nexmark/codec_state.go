@@ -28,8 +28,8 @@ func readAuctionCount(r *reader, c *auctionCount) {
 const minBidBytes = 7
 
 func highestBidSerde() serde.Serde[HighestBid] {
-	return codec[HighestBid]{name: "highest bid", tag: tagHighestBid,
-		enc: func(b []byte, h HighestBid) []byte {
+	return newCodec("highest bid", tagHighestBid,
+		func(b []byte, h HighestBid) []byte {
 			b = binary.AppendVarint(b, h.Start)
 			b = binary.AppendVarint(b, h.End)
 			b = binary.AppendVarint(b, h.Price)
@@ -39,7 +39,7 @@ func highestBidSerde() serde.Serde[HighestBid] {
 			}
 			return b
 		},
-		dec: decodeHighestBid}
+		decodeHighestBid)
 }
 
 func readHighestBid(r *reader, h *HighestBid) {
@@ -77,40 +77,40 @@ func readHotItems(r *reader, h *HotItems) {
 	}
 }
 
-func decodeHotItems(data []byte) (v HotItems, err error) {
-	r := newReader(data)
+func decodeHotItems(data []byte, text *textArena) (v HotItems, err error) {
+	r := newReader(data, text)
 	readHotItems(&r, &v)
 	return v, r.finish()
 }
 
 func activitySerde() serde.Serde[activity] {
-	return codec[activity]{name: "activity", tag: tagActivity,
-		enc: func(b []byte, a activity) []byte {
+	return newCodec("activity", tagActivity,
+		func(b []byte, a activity) []byte {
 			b = appendString(b, a.Name)
 			b = appendBool(b, a.Joined)
 			return appendBool(b, a.Auction)
 		},
-		dec: decodeActivity}
+		decodeActivity)
 }
 
 func readActivity(r *reader, a *activity) {
 	a.Name, a.Joined, a.Auction = r.string(), r.bool(), r.bool()
 }
 
-func decodeAuctionCount(data []byte) (v auctionCount, err error) {
-	r := newReader(data)
+func decodeAuctionCount(data []byte, text *textArena) (v auctionCount, err error) {
+	r := newReader(data, text)
 	readAuctionCount(&r, &v)
 	return v, r.finish()
 }
 
-func decodeHighestBid(data []byte) (v HighestBid, err error) {
-	r := newReader(data)
+func decodeHighestBid(data []byte, text *textArena) (v HighestBid, err error) {
+	r := newReader(data, text)
 	readHighestBid(&r, &v)
 	return v, r.finish()
 }
 
-func decodeActivity(data []byte) (v activity, err error) {
-	r := newReader(data)
+func decodeActivity(data []byte, text *textArena) (v activity, err error) {
+	r := newReader(data, text)
 	readActivity(&r, &v)
 	return v, r.finish()
 }

@@ -152,3 +152,37 @@ func fuzzOne[T any](t *testing.T, s serde.Serde[T], data []byte) {
 		t.Fatalf("re-encoded %+v does not decode to itself: %+v, %v", v, v2, err)
 	}
 }
+
+// TestTextArena: an arena's strings equal what they copied, share no
+// memory with it, and stay intact while later copies fill and replace
+// chunks; encodings too long for a chunk are copied on their own.
+func TestTextArena(t *testing.T) {
+	var a textArena
+	src := make([]byte, 1000)
+	var got []string
+	var want []string
+	for i := range 300 { // about 300 KB: several chunks
+		n := 1 + i*7%len(src)
+		for j := range src[:n] {
+			src[j] = byte('a' + (i+j)%26)
+		}
+		want = append(want, string(src[:n]))
+		got = append(got, a.copy(src[:n]))
+		for j := range src[:n] {
+			src[j] = '!' // the source is reused, as a fetch buffer is
+		}
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("string %d changed after later copies: %.20q..., want %.20q...", i, got[i], want[i])
+		}
+	}
+	long := make([]byte, arenaChunk)
+	if s := a.copy(long); len(s) != len(long) {
+		t.Fatalf("copy of %d bytes returned %d", len(long), len(s))
+	}
+	var none *textArena
+	if s := none.copy([]byte("x")); s != "x" {
+		t.Fatalf("nil arena copy = %q", s)
+	}
+}
