@@ -57,6 +57,9 @@ type segment struct {
 	// sinceIndex counts bytes appended since the last index entry.
 	sinceIndex int
 	created    time.Time
+	// writtenBack is where the file's data stops having been handed to
+	// the disk's writeback (see startWriteback).
+	writtenBack int64
 
 	// refs counts the log's own reference plus readers and syncers holding
 	// the file; the file is closed when it drops to zero. Removing a
@@ -114,7 +117,32 @@ func (s *segment) append(data []byte, hdrs []batch.Header, indexInterval int) er
 		pos += int64(h.Size())
 	}
 	s.size = pos
+	s.startWriteback()
 	return nil
+}
+
+// writebackBytes is how much newly appended data a segment lets collect
+// before it starts that data's writeback (RocksDB's bytes_per_sync).
+const writebackBytes = 1 << 20
+
+// startWriteback starts writing the data appended since the last call back
+// to the disk, once there is writebackBytes of it, if the file can
+// (vfs.WritebackStarter). The fsync that makes it durable later then waits
+// for less: an fsync holds a Go processor for as long as it takes, and one
+// finding 50 ms of a fast producer's data still dirty took several
+// milliseconds. A failure only loses that head start, so it is ignored;
+// the fsync reports what matters.
+func (s *segment) startWriteback() {
+	if s.writtenBack > s.size { // cut back after a failed write
+		s.writtenBack = s.size
+	}
+	if s.size-s.writtenBack < writebackBytes {
+		return
+	}
+	if ws, ok := s.f.(vfs.WritebackStarter); ok {
+		_ = ws.StartWriteback(s.writtenBack, s.size-s.writtenBack)
+	}
+	s.writtenBack = s.size
 }
 
 // indexBatch records a batch written at pos in the in-memory state.

@@ -63,6 +63,16 @@ type File interface {
 	Stat() (os.FileInfo, error)
 }
 
+// WritebackStarter is implemented by files that can start writing a range
+// of their data back to the disk without waiting for it (the real
+// filesystem's, on Linux: sync_file_range with SYNC_FILE_RANGE_WRITE). It
+// makes nothing durable — only Sync does — but data already on its way to
+// the disk shortens the Sync that follows, during which the syncing
+// goroutine holds one of the Go scheduler's processors.
+type WritebackStarter interface {
+	StartWriteback(off, n int64) error
+}
+
 // FdFile is implemented by files backed by an operating-system descriptor,
 // so callers can use zero-copy system calls (sendfile) on them. Only the
 // real filesystem's files implement it.

@@ -33,3 +33,29 @@ func datasync(f *os.File) error {
 	}
 	return nil
 }
+
+var _ WritebackStarter = (*osFile)(nil)
+
+// StartWriteback implements WritebackStarter with sync_file_range, which
+// queues the range's dirty pages for writing and returns.
+func (o *osFile) StartWriteback(off, n int64) error {
+	rc, err := o.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var rangeErr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			rangeErr = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
+			if rangeErr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return &os.PathError{Op: "sync_file_range", Path: o.f.Name(), Err: os.ErrClosed}
+	}
+	if rangeErr != nil {
+		return &os.PathError{Op: "sync_file_range", Path: o.f.Name(), Err: rangeErr}
+	}
+	return nil
+}
