@@ -10,28 +10,7 @@ import (
 // (its size), skipping timestamps: the partition log never needs mtime to be
 // durable, and fdatasync saves a journal write per call.
 func datasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var syncErr error
-	// Control keeps the descriptor from being closed underneath the call.
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			syncErr = unix.Fdatasync(int(fd))
-			if syncErr != unix.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		// Control fails only when the descriptor is closed or closing, and
-		// reports it with an internal error that fs.ErrClosed does not match.
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: os.ErrClosed}
-	}
-	if syncErr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: syncErr}
-	}
-	return nil
+	return onDescriptor(f, "fdatasync", unix.Fdatasync)
 }
 
 var _ WritebackStarter = (*osFile)(nil)
@@ -39,23 +18,34 @@ var _ WritebackStarter = (*osFile)(nil)
 // StartWriteback implements WritebackStarter with sync_file_range, which
 // queues the range's dirty pages for writing and returns.
 func (o *osFile) StartWriteback(off, n int64) error {
-	rc, err := o.f.SyscallConn()
+	return onDescriptor(o.f, "sync_file_range", func(fd int) error {
+		return unix.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WRITE)
+	})
+}
+
+// onDescriptor runs the system call op on f's descriptor, again while it is
+// interrupted, and reports its failure as a PathError.
+func onDescriptor(f *os.File, op string, call func(fd int) error) error {
+	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	var rangeErr error
+	var callErr error
+	// Control keeps the descriptor from being closed underneath the call.
 	if err := rc.Control(func(fd uintptr) {
 		for {
-			rangeErr = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
-			if rangeErr != unix.EINTR {
+			callErr = call(int(fd))
+			if callErr != unix.EINTR {
 				return
 			}
 		}
 	}); err != nil {
-		return &os.PathError{Op: "sync_file_range", Path: o.f.Name(), Err: os.ErrClosed}
+		// Control fails only when the descriptor is closed or closing, and
+		// reports it with an internal error that fs.ErrClosed does not match.
+		return &os.PathError{Op: op, Path: f.Name(), Err: os.ErrClosed}
 	}
-	if rangeErr != nil {
-		return &os.PathError{Op: "sync_file_range", Path: o.f.Name(), Err: rangeErr}
+	if callErr != nil {
+		return &os.PathError{Op: op, Path: f.Name(), Err: callErr}
 	}
 	return nil
 }
