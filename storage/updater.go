@@ -1,22 +1,47 @@
 package storage
 
-// Updater read-modify-writes keys of one store the cheapest way the store
-// offers: by the store itself if it can (KeyUpdater: a write-back cache);
-// otherwise the value is read into a buffer the Updater reuses
-// (BufferedGetter, else Get) and the new value is Put. An Updater belongs
-// to one goroutine (a task's).
-type Updater struct {
+// ValueReader reads values of one store into a buffer it reuses, the
+// cheapest way the store offers (BufferedGetter, else Get). A value read
+// is valid until the next Read. A ValueReader belongs to one goroutine.
+type ValueReader struct {
 	st  Store
-	upd KeyUpdater
 	get BufferedGetter
 	buf []byte
 }
 
+// NewValueReader returns a ValueReader of st.
+func NewValueReader(st Store) *ValueReader {
+	r := &ValueReader{st: st}
+	r.get, _ = st.(BufferedGetter)
+	return r
+}
+
+// Read returns key's value, if found.
+func (r *ValueReader) Read(key []byte) ([]byte, bool, error) {
+	if r.get == nil {
+		return r.st.Get(key)
+	}
+	v, found, err := r.get.GetInto(key, r.buf[:0])
+	if found {
+		r.buf = v
+	}
+	return v, found, err
+}
+
+// Updater read-modify-writes keys of one store the cheapest way the store
+// offers: by the store itself if it can (KeyUpdater: a write-back cache);
+// otherwise the value is read by a ValueReader and the new value is Put.
+// An Updater belongs to one goroutine (a task's).
+type Updater struct {
+	st   Store
+	upd  KeyUpdater
+	read *ValueReader
+}
+
 // NewUpdater returns an Updater of st.
 func NewUpdater(st Store) *Updater {
-	u := &Updater{st: st}
+	u := &Updater{st: st, read: NewValueReader(st)}
 	u.upd, _ = st.(KeyUpdater)
-	u.get, _ = st.(BufferedGetter)
 	return u
 }
 
@@ -28,17 +53,8 @@ func (u *Updater) Update(key []byte, f func(old []byte, found bool) ([]byte, err
 	if u.upd != nil {
 		return u.upd.Update(key, f)
 	}
-	var old []byte
-	var found bool
-	var err error
-	if u.get != nil {
-		// The value is done with before the next read: one buffer will do.
-		if old, found, err = u.get.GetInto(key, u.buf[:0]); found {
-			u.buf = old
-		}
-	} else {
-		old, found, err = u.st.Get(key)
-	}
+	// The value is done with before the next read: one buffer will do.
+	old, found, err := u.read.Read(key)
 	if err != nil {
 		return err
 	}

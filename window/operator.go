@@ -42,11 +42,11 @@ type operator[K, V, A any] struct {
 	// the task started; idleTime the operator's time then.
 	idleWall, idleTime int64
 	// keyBuf and valBuf are scratch space for the store's keys and values
-	// (the store copies them); emitKey and emitVal for the window being
-	// emitted, read into emitVal when the store can (getInto).
-	keyBuf, valBuf, emitKey, emitVal []byte
-	getInto                          storage.BufferedGetter
-	aggEnc                           *dsl.Encoder[A]
+	// (the store copies them); emitKey for the window being emitted, whose
+	// value emitRead reads.
+	keyBuf, valBuf, emitKey []byte
+	emitRead                *storage.ValueReader
+	aggEnc                  *dsl.Encoder[A]
 	// upd folds records into windows; foldFn (foldCur, made once so that
 	// no call allocates) folds cur, the record being processed, into the
 	// window curKey ending at curEnd.
@@ -65,7 +65,7 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64}
 	o.aggEnc = dsl.NewEncoder(s.as)
 	o.upd, o.foldFn = storage.NewUpdater(st), o.foldCur
-	o.getInto, _ = st.(storage.BufferedGetter)
+	o.emitRead = storage.NewValueReader(st)
 	if cs, ok := tc.(counterSource); ok {
 		o.late = cs.Counter(s.counter)
 	} else {
@@ -226,18 +226,8 @@ func (o *operator[K, V, A]) emitWindows(close int64, keys []string) error {
 // emitWindow forwards a closed window, unless a session merge removed it.
 func (o *operator[K, V, A]) emitWindow(k string) error {
 	o.emitKey = append(o.emitKey[:0], k...)
-	var val []byte
-	var ok bool
-	var err error
-	if o.getInto != nil {
-		// forward is done with the value before the next emit.
-		val, ok, err = o.getInto.GetInto(o.emitKey, o.emitVal[:0])
-		if ok {
-			o.emitVal = val
-		}
-	} else {
-		val, ok, err = o.st.Get(o.emitKey)
-	}
+	// forward is done with the value before the next emit.
+	val, ok, err := o.emitRead.Read(o.emitKey)
 	if err != nil || !ok {
 		return err
 	}
