@@ -120,6 +120,7 @@ func (l *Log) loadTrusted(s *segment) error {
 		return fmt.Errorf("log: stat %s: %w", s.path(logSuffix), err)
 	}
 	s.size = info.Size()
+	s.writtenBack = s.size // already on disk, or the kernel's to write
 	offsets, err1 := readFile(l.fs, s.path(indexSuffix))
 	times, err2 := readFile(l.fs, s.path(timeIndexSuffix))
 	if err := errors.Join(err1, err2); err == nil {
@@ -198,6 +199,7 @@ func (l *Log) scan(s *segment, truncate bool) (int64, error) {
 		pos += int64(consumed)
 	}
 	s.size = pos
+	s.writtenBack = s.size // already on disk, or the kernel's to write
 	if bad == nil {
 		return pos, nil
 	}

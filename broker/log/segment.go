@@ -58,7 +58,8 @@ type segment struct {
 	sinceIndex int
 	created    time.Time
 	// writtenBack is where the file's data stops having been handed to
-	// the disk's writeback (see startWriteback).
+	// the disk's writeback (see startWriteback); a segment loaded from
+	// disk starts at its size.
 	writtenBack int64
 
 	// refs counts the log's own reference plus readers and syncers holding
@@ -133,9 +134,6 @@ const writebackBytes = 1 << 20
 // milliseconds. A failure only loses that head start, so it is ignored;
 // the fsync reports what matters.
 func (s *segment) startWriteback() {
-	if s.writtenBack > s.size { // cut back after a failed write
-		s.writtenBack = s.size
-	}
 	if s.size-s.writtenBack < writebackBytes {
 		return
 	}
