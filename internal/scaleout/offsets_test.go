@@ -28,10 +28,20 @@ func committed(t *testing.T, c broker.Client) [inputParts]int64 {
 	return out
 }
 
+// stallLimit is how long waitCommitted lets the group's committed offsets
+// stand still before it fails. It bounds a stall, not the whole wait: under
+// the race detector, with other packages' tests on the same two cores, the
+// backlog alone can take longer than any fixed deadline that would still
+// catch a hang quickly.
+const stallLimit = 20 * time.Second
+
+// waitCommitted waits until every partition's committed offset reaches
+// ends, failing if the offsets stop moving for stallLimit.
 func waitCommitted(t *testing.T, c broker.Client, ends [inputParts]int64) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	last := committed(t, c)
+	moved := time.Now()
+	for {
 		offs := committed(t, c)
 		done := true
 		for p := range offs {
@@ -40,9 +50,13 @@ func waitCommitted(t *testing.T, c broker.Client, ends [inputParts]int64) {
 		if done {
 			return
 		}
+		if offs != last {
+			last, moved = offs, time.Now()
+		} else if time.Since(moved) > stallLimit {
+			t.Fatalf("the group did not commit up to %v: stuck at %v for %v", ends, offs, stallLimit)
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("the group did not commit up to %v (at %v)", ends, committed(t, c))
 }
 
 // waitPast waits until every partition of ps has a committed offset past

@@ -101,7 +101,9 @@ func scenario(t *testing.T, standbys int) failover {
 			t.Fatalf("%s: %d active and %d standby tasks, want 4 and %d", ch.name, len(g.active), len(g.standby), 4*standbys)
 		}
 	}
+	backlogFrom := time.Now()
 	waitCommitted(t, client, backlogEnds)
+	t.Logf("the backlog was committed %v after the three instances settled", time.Since(backlogFrom).Round(time.Millisecond))
 
 	// A fourth instance joins: the others keep their other tasks running.
 	s := startSampler(t, client)
