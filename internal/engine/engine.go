@@ -145,9 +145,8 @@ func (e *Engine) startTask(ctx context.Context, t *task) error {
 				return fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", t.id, c.Topic, c.Partition, err)
 			}
 		}
-		in := &input{topic: c.Topic, partition: c.Partition, source: t.sources[c.Topic], chunks: make(chan []byte, 4), free: make(chan []byte, 2), next: start, committed: c.Offset,
-			written: e.readsWritten(c.Topic)}
-		in.hw.Store(-1) // unknown until the first fetch answers
+		in := newInput(c.Topic, c.Partition, start, e.readsWritten(c.Topic))
+		in.source, in.committed = t.sources[c.Topic], c.Offset
 		t.inputs = append(t.inputs, in)
 	}
 	return nil

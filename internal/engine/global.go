@@ -122,7 +122,7 @@ func (g *globals) open(spec *topology.GlobalStore, cp map[string]int64, partitio
 				return nil, errors.Join(fmt.Errorf("%w %s: start of %s-%d: %w", ErrGlobalStore, spec.Name, spec.Topic, p, err), gs.store.Close())
 			}
 		}
-		gs.inputs = append(gs.inputs, &input{topic: spec.Topic, partition: p, chunks: make(chan []byte, 4), next: from, committed: from})
+		gs.inputs = append(gs.inputs, &input{topic: spec.Topic, partition: p, chunks: make(chan []byte, chunksAhead), next: from, committed: from})
 	}
 	return gs, nil
 }

@@ -49,6 +49,21 @@ type input struct {
 	has  bool // cur holds a record not yet processed
 }
 
+// chunksAhead is how many fetched chunks an input holds for its worker.
+const chunksAhead = 4
+
+// newInput returns an input reading topic's partition from offset next.
+func newInput(topic string, partition int32, next int64, written bool) *input {
+	// free holds every chunk there can be: those queued, the worker's and
+	// the fetcher's. With less room, a worker that runs ahead of a
+	// descheduled fetcher drops finished chunks, and the fetcher then
+	// allocates new ones: a megabyte each, zeroed, and garbage later.
+	in := &input{topic: topic, partition: partition, chunks: make(chan []byte, chunksAhead),
+		free: make(chan []byte, chunksAhead+2), next: next, committed: next, written: written}
+	in.hw.Store(-1) // unknown until the first fetch answers
+	return in
+}
+
 // peek makes cur the next unprocessed record if one is buffered.
 func (in *input) peek() (bool, error) {
 	if in.has {
@@ -70,11 +85,11 @@ func (in *input) peek() (bool, error) {
 				return false, err
 			}
 		}
-		var done []byte
 		if len(in.data) == 0 {
+			in.recycle()
 			select {
 			case c := <-in.chunks:
-				done, in.chunk, in.data = in.chunk, c, c
+				in.chunk, in.data = c, c
 			default:
 				return false, nil
 			}
@@ -92,13 +107,22 @@ func (in *input) peek() (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if done != nil && in.free != nil {
-			select {
-			case in.free <- done:
-			default:
-			}
-		}
 	}
+}
+
+// recycle hands the current chunk, read to its end, back to the fetcher.
+// It runs before the next chunk is taken: taking one unblocks the fetcher,
+// which would otherwise look for a free buffer before this one is there,
+// allocate a new one, and leave this one to the garbage collector.
+func (in *input) recycle() {
+	if in.chunk == nil || in.free == nil {
+		return
+	}
+	select {
+	case in.free <- in.chunk:
+	default:
+	}
+	in.chunk = nil
 }
 
 // fetch runs until ctx ends, fetching from offset and handing chunks over,
@@ -123,6 +147,7 @@ func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes
 			default:
 			}
 			res, err = fetchInto(ctx, buf[:0], in.topic, in.partition, next, maxBytes, wait)
+
 		} else {
 			res, err = c.Fetch(ctx, in.topic, in.partition, next, maxBytes, wait)
 		}
