@@ -41,6 +41,9 @@ type Result struct {
 	Elapsed time.Duration
 	// Output is the topic the query wrote.
 	Output string
+	// CPU is the CPU time the process used over Elapsed, in all its
+	// threads (zero where it is not measured).
+	CPU time.Duration
 	// LateRecords is how many records arrived after their window closed
 	// and were left out (window.LateRecords, over the query's windows).
 	LateRecords int64
@@ -48,6 +51,11 @@ type Result struct {
 
 // PerSecond is Records over Elapsed.
 func (r Result) PerSecond() float64 { return float64(r.Records) / r.Elapsed.Seconds() }
+
+// PerCPUSecond is Records over CPU: what Nexmark calls throughput per
+// core, events over the cores used times the time taken, with the cores
+// used measured rather than those available.
+func (r Result) PerCPUSecond() float64 { return float64(r.Records) / r.CPU.Seconds() }
 
 // Run runs query q as an app over the events already in the Nexmark topics
 // until every stage has processed all of them, then stops it cleanly and
@@ -98,13 +106,13 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	rc.App.Now = clk.Now
 
 	var seen shardedCount
-	var first atomic.Int64
+	var first, firstCPU atomic.Int64
 	b := stream.NewBuilder(rc.AppID)
 	src := From(b, OnRecord(func(k Kind, key int64) {
 		if slices.Contains(q.Inputs, k) {
 			seen.add(key)
-			if first.Load() == 0 {
-				first.CompareAndSwap(0, time.Now().UnixNano())
+			if first.Load() == 0 && first.CompareAndSwap(0, time.Now().UnixNano()) {
+				firstCPU.Store(int64(cpuTime()))
 			}
 		}
 	}))
@@ -155,7 +163,9 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	// query's, so the run ends with the last record processed before.
 	d := drain{client: client, group: rc.AppID, topics: consumedTopics(b)}
 	err = d.settle(ctx, clk, rc.App.CommitInterval, app, rc.App.Threads, done)
-	elapsed := prog.stop().Sub(time.Unix(0, first.Load()))
+	lastAt, lastCPU := prog.stop()
+	elapsed := lastAt.Sub(time.Unix(0, first.Load()))
+	cpu := lastCPU - time.Duration(firstCPU.Load())
 	if err != nil {
 		return fail(stopped(err))
 	}
@@ -165,7 +175,7 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 	}
 	res := Result{Records: want, Output: rc.Output}
 	if want > 0 {
-		res.Elapsed = elapsed
+		res.Elapsed, res.CPU = elapsed, cpu
 	}
 	for name, n := range app.Internal().Counters() {
 		if strings.HasSuffix(name, ".late-records") {
@@ -185,16 +195,17 @@ func Run(ctx context.Context, q Query, rc RunConfig) (Result, error) {
 const quietPeriod = 200 * time.Millisecond
 
 // progress polls an app's processed-record count every millisecond and
-// keeps when it last grew.
+// keeps when it last grew, and the process's CPU time then.
 type progress struct {
 	at   atomic.Int64 // Unix ns of the last growth
+	cpu  atomic.Int64 // cpuTime() then
 	quit chan struct{}
 	done chan struct{}
 }
 
 func watchProgress(app *stream.App) *progress {
 	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
-	p.at.Store(time.Now().UnixNano())
+	p.grew()
 	go func() {
 		defer close(p.done)
 		n := app.Stats().Records
@@ -204,13 +215,13 @@ func watchProgress(app *stream.App) *progress {
 			select {
 			case <-p.quit:
 				if app.Stats().Records != n {
-					p.at.Store(time.Now().UnixNano())
+					p.grew()
 				}
 				return
 			case <-tick.C:
 				if m := app.Stats().Records; m != n {
 					n = m
-					p.at.Store(time.Now().UnixNano())
+					p.grew()
 				}
 			}
 		}
@@ -218,14 +229,20 @@ func watchProgress(app *stream.App) *progress {
 	return p
 }
 
+func (p *progress) grew() {
+	p.cpu.Store(int64(cpuTime()))
+	p.at.Store(time.Now().UnixNano())
+}
+
 // last is when the count last grew.
 func (p *progress) last() time.Time { return time.Unix(0, p.at.Load()) }
 
-// stop ends the polling and returns when the count last grew.
-func (p *progress) stop() time.Time {
+// stop ends the polling and returns when the count last grew, with the
+// process's CPU time then.
+func (p *progress) stop() (time.Time, time.Duration) {
 	close(p.quit)
 	<-p.done
-	return p.last()
+	return p.last(), time.Duration(p.cpu.Load())
 }
 
 // of returns how many events of the given kinds c counts.
