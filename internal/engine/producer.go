@@ -41,6 +41,12 @@ type producer struct {
 	maxSpan     int64
 
 	queued *byteBudget // bytes sealed and not yet appended
+	// free returns appended batches' buffers for the next batches to be
+	// built in (Append keeps no reference), sparing an allocation, and its
+	// zeroing, per batch. It is the producer's, not a partition's: one
+	// append takes every batch queued for its partition, and a short
+	// list per partition dropped most of them.
+	free chan []byte
 	// deferred is the client's, if its appends can return before their
 	// fsync: appends then do not wait, and flush awaits durability.
 	deferred broker.DeferredAppender
@@ -72,10 +78,6 @@ type pendingBatch struct {
 // partitionWriter appends one partition's batches in order.
 type partitionWriter struct {
 	queue chan []byte
-	// free returns appended batches' buffers for the next batches to be
-	// built in (Append keeps no reference), sparing an allocation, and its
-	// zeroing, per batch.
-	free chan []byte
 	// last is the offset of the last record appended, -1 before any.
 	last int64
 	// unsynced is set when an append since the last flush did not wait
@@ -98,14 +100,16 @@ const (
 	maxAppendBytes = 768 << 10
 	writerQueue    = 64
 	maxQueuedBytes = 32 << 20
-	freeBuffers    = 4 // per partition
+	// freeBuffers bounds the buffers a producer keeps for reuse: at most
+	// 8 MiB of full batches, like the pool behind Kafka's buffer.memory.
+	freeBuffers = 32
 )
 
 func newProducer(ctx context.Context, client broker.Client, parts func(string) (int32, error), now func() time.Time,
 	repartition map[string]bool, maxSpan time.Duration) *producer {
 	deferred, _ := client.(broker.DeferredAppender)
 	p := &producer{ctx: ctx, client: client, deferred: deferred, parts: parts, now: now, open: map[tp]*pendingBatch{}, writers: map[tp]*partitionWriter{},
-		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1, queued: newByteBudget(maxQueuedBytes), topics: map[string]*topicState{}}
+		sticky: map[string]int32{}, repartition: repartition, maxSpan: -1, queued: newByteBudget(maxQueuedBytes), free: make(chan []byte, freeBuffers), topics: map[string]*topicState{}}
 	if maxSpan >= 0 {
 		// A quarter of the drift: records a task has processed but not
 		// yet appended count towards the skew downstream too.
@@ -181,7 +185,7 @@ func (p *producer) seal(k tp) error {
 	pb := p.open[k]
 	w := p.writers[k]
 	if w == nil {
-		w = &partitionWriter{queue: make(chan []byte, writerQueue), free: make(chan []byte, freeBuffers), last: -1}
+		w = &partitionWriter{queue: make(chan []byte, writerQueue), last: -1}
 		p.writers[k] = w
 		if !p.appendsInline(pb) {
 			go p.run(k, w)
@@ -193,7 +197,7 @@ func (p *producer) seal(k tp) error {
 	}
 	var buf []byte
 	select {
-	case buf = <-w.free:
+	case buf = <-p.free:
 	default:
 	}
 	data, err := pb.b.Build(buf[:0])
@@ -246,7 +250,7 @@ func (p *producer) appendsInline(pb *pendingBatch) bool {
 func (p *producer) appendNow(k tp, w *partitionWriter, data []byte) error {
 	base, err := p.deferred.AppendNoWait(p.ctx, k.topic, k.partition, data)
 	n := int64(countRecords(data))
-	w.recycle(data)
+	p.recycle(data)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.appended(k, w, base, n, err)
@@ -272,10 +276,10 @@ func (p *producer) appended(k tp, w *partitionWriter, base, n int64, err error) 
 }
 
 // recycle hands an appended batch's buffer back for a later batch to be
-// built in, if the partition keeps fewer than freeBuffers.
-func (w *partitionWriter) recycle(b []byte) {
+// built in, if the producer keeps fewer than freeBuffers.
+func (p *producer) recycle(b []byte) {
 	select {
-	case w.free <- b:
+	case p.free <- b:
 	default:
 	}
 }
@@ -347,7 +351,7 @@ func (p *producer) run(k tp, w *partitionWriter) {
 		}
 		for _, b := range taken {
 			p.queued.release(len(b))
-			w.recycle(b)
+			p.recycle(b)
 		}
 		p.mu.Lock()
 		p.appended(k, w, base, n, err)
