@@ -47,8 +47,11 @@ type BuilderOptions struct {
 // Add returns. A Builder is not safe for concurrent use; reuse one with
 // Reset to avoid allocations.
 type Builder struct {
-	opts    BuilderOptions
-	records []byte // encoded records section, uncompressed
+	opts BuilderOptions
+	// buf holds room for the batch header, then the records section as
+	// encoded so far, uncompressed: Take can fill the header in and hand
+	// the batch over without copying the records.
+	buf     []byte
 	count   int
 	firstTS int64
 	maxTS   int64
@@ -86,13 +89,30 @@ func (b *Builder) Add(r Record) {
 	tsDelta := r.Timestamp - b.firstTS
 	offsetDelta := int32(b.count)
 	body := recordBodySize(&r, tsDelta, offsetDelta)
-	if body+varintSize(int64(body)) > maxRecordsSection-len(b.records) {
+	section := len(b.section())
+	if body+varintSize(int64(body)) > maxRecordsSection-section {
 		b.err = fmt.Errorf("%w: record %d (%d bytes) does not fit in a batch after %d bytes of records",
-			ErrBadLength, b.count, body, len(b.records))
+			ErrBadLength, b.count, body, section)
 		return
 	}
-	b.records = appendRecord(b.records, &r, body, tsDelta, offsetDelta)
+	b.buf = appendRecord(b.headerRoom(), &r, body, tsDelta, offsetDelta)
 	b.count++
+}
+
+// headerRoom returns buf with the header's room at its start.
+func (b *Builder) headerRoom() []byte {
+	if len(b.buf) < HeaderSize {
+		b.buf = append(b.buf[:0], make([]byte, HeaderSize)...)
+	}
+	return b.buf
+}
+
+// section is the records section encoded so far.
+func (b *Builder) section() []byte {
+	if len(b.buf) < HeaderSize {
+		return nil
+	}
+	return b.buf[HeaderSize:]
 }
 
 // Len is the number of records added since the last Reset.
@@ -101,7 +121,7 @@ func (b *Builder) Len() int { return b.count }
 // Reset empties the builder for the next batch, keeping its buffers and
 // compressor.
 func (b *Builder) Reset() {
-	b.records = b.records[:0]
+	b.buf = b.buf[:0]
 	b.count = 0
 	b.firstTS, b.maxTS = 0, 0
 	b.err = nil
@@ -121,7 +141,7 @@ func (b *Builder) Build(dst []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	section := b.records
+	section := b.section()
 	if b.opts.Codec != None {
 		if section, err = b.compress(); err != nil {
 			return dst, err
@@ -140,6 +160,38 @@ func (b *Builder) Build(dst []byte) ([]byte, error) {
 	crc := Checksum(dst[start:])
 	putCRC(dst[start:], crc)
 	return dst, nil
+}
+
+// Take returns the encoded batch, as Build(nil) would, and resets the
+// builder, which adopts spare's memory (emptied) for its next batch. An
+// uncompressed batch is the builder's own buffer with the header filled
+// in: its records are not copied, as Build copies them. The caller owns
+// the result; handing it back as a later spare recycles it. A spare
+// without an eighth of room beyond the batch taken is left for a buffer a
+// quarter larger than that batch: the next batch is likely about as large,
+// and growing it in steps would copy it each time. On error the builder is
+// reset and spare is returned.
+func (b *Builder) Take(spare []byte) ([]byte, error) {
+	if b.opts.Codec != None || b.err != nil {
+		out, err := b.Build(spare[:0])
+		b.Reset()
+		return out, err
+	}
+	h, err := b.header()
+	if err != nil {
+		b.Reset()
+		return spare[:0], err
+	}
+	out := b.headerRoom()
+	h.Length = int32(minLength + len(out) - HeaderSize)
+	putHeader(out, &h)
+	putCRC(out, Checksum(out))
+	if cap(spare) < len(out)+len(out)/8 {
+		spare = make([]byte, 0, len(out)+len(out)/4)
+	}
+	b.buf = spare[:0]
+	b.Reset()
+	return out, nil
 }
 
 func (b *Builder) header() (Header, error) {
@@ -197,9 +249,9 @@ func (b *Builder) compress() ([]byte, error) {
 		b.compressor = c
 	}
 	b.compressed.Reset()
-	out, used := b.compressor.Compress(&b.compressed, b.records)
+	out, used := b.compressor.Compress(&b.compressed, b.section())
 	if used != kgo.CompressionCodecType(b.opts.Codec) {
-		return nil, fmt.Errorf("batch: %v compression of %d bytes: %w", b.opts.Codec, len(b.records), errCompressFailed)
+		return nil, fmt.Errorf("batch: %v compression of %d bytes: %w", b.opts.Codec, len(b.section()), errCompressFailed)
 	}
 	return out, nil
 }

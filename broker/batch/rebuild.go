@@ -26,10 +26,10 @@ func Rebuild(h Header, recs []Record, dst []byte) ([]byte, error) {
 		prev = delta
 		tsDelta := r.Timestamp - h.FirstTimestamp
 		body := recordBodySize(r, tsDelta, int32(delta))
-		b.records = appendRecord(b.records, r, body, tsDelta, int32(delta))
+		b.buf = appendRecord(b.headerRoom(), r, body, tsDelta, int32(delta))
 		maxTS = max(maxTS, r.Timestamp)
 	}
-	section := b.records
+	section := b.section()
 	if h.Codec() != None {
 		var err error
 		if section, err = b.compress(); err != nil {

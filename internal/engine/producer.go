@@ -177,8 +177,8 @@ func partitionForKey(key []byte, n int32) int32 { return partition.ForKey(key, n
 // seal encodes a partition's open batch and queues it for appending, or
 // appends it at once (appendsInline).
 func (p *producer) seal(k tp) error {
-	// The batch stays in open and its builder is reset after Build, so a
-	// partition's next batch reuses the buffer the last one grew. Only the
+	// The batch stays in open: its builder hands the encoded batch over
+	// and takes a recycled buffer for the next one (Take). Only the
 	// worker that owns the producer sends and seals; mu guards the maps
 	// against the append goroutines.
 	p.mu.Lock()
@@ -200,8 +200,9 @@ func (p *producer) seal(k tp) error {
 	case buf = <-p.free:
 	default:
 	}
-	data, err := pb.b.Build(buf[:0])
-	pb.b.Reset()
+	// The batch leaves in the builder's buffer, and the builder keeps
+	// the free one: its records are not copied again.
+	data, err := pb.b.Take(buf)
 	pb.bytes = 0
 	if err != nil {
 		return fmt.Errorf("engine: encode batch for %s-%d: %w", k.topic, k.partition, err)
