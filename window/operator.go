@@ -47,6 +47,10 @@ type operator[K, V, A any] struct {
 	keyBuf, valBuf, emitKey []byte
 	emitRead                *storage.ValueReader
 	aggEnc                  *dsl.Encoder[A]
+	// recKey encodes the key of the record being received, into a buffer
+	// reused from record to record: every store key made from it is a
+	// copy.
+	recKey *dsl.Encoder[K]
 	// upd folds records into windows; foldFn (foldCur, made once so that
 	// no call allocates) folds cur, the record being processed, into the
 	// window curKey ending at curEnd.
@@ -63,7 +67,7 @@ func newOperator[K, V, A any](tc topology.TaskContext, next dsl.Receiver[Key[K],
 		return nil, err
 	}
 	o := &operator[K, V, A]{spec: s, tc: tc, st: st, next: next, time: math.MinInt64}
-	o.aggEnc = dsl.NewEncoder(s.as)
+	o.aggEnc, o.recKey = dsl.NewEncoder(s.as), dsl.NewEncoder(s.ks)
 	o.upd, o.foldFn = storage.NewUpdater(st), o.foldCur
 	o.emitRead = storage.NewValueReader(st)
 	if cs, ok := tc.(counterSource); ok {
@@ -131,7 +135,7 @@ func (o *operator[K, V, A]) receive(r dsl.Record[K, V]) error {
 	if r.Tombstone {
 		return nil // as Kafka Streams: null values do not aggregate
 	}
-	kb, err := o.ks.Serialize(o.store, r.Key)
+	kb, err := o.recKey.Encode(o.store, r.Key)
 	if err != nil {
 		return fmt.Errorf("window %s: key: %w", o.store, err)
 	}
