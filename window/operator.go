@@ -45,6 +45,7 @@ type operator[K, V, A any] struct {
 	// (the store copies them); emitKey for the window being emitted, whose
 	// value emitRead reads.
 	keyBuf, valBuf, emitKey []byte
+	metaBuf                 []byte // saveMeta's
 	emitRead                *storage.ValueReader
 	aggEnc                  *dsl.Encoder[A]
 	// recKey encodes the key of the record being received, into a buffer
@@ -124,9 +125,12 @@ func (o *operator[K, V, A]) loadCloseQueue() error {
 	})
 }
 
+// saveMeta stores the operator's time and sequence. It runs whenever time
+// moves, as often as once per record, so it encodes into a reused buffer
+// (the store copies the value).
 func (o *operator[K, V, A]) saveMeta() error {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(o.time))
-	return o.st.Put(metaKey, binary.BigEndian.AppendUint64(b, o.seq))
+	o.metaBuf = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(o.metaBuf[:0], uint64(o.time)), o.seq)
+	return o.st.Put(metaKey, o.metaBuf)
 }
 
 // receive aggregates one record: time moves on (closing windows), then the
