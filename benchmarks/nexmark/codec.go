@@ -28,6 +28,7 @@ const (
 	tagHighestBid   = 0xB2
 	tagActivity     = 0xB3
 	tagHotItems     = 0xB4
+	tagNewUser      = 0xC1
 )
 
 // codec is the binary serde of one type. It implements serde.Appender.
@@ -115,6 +116,24 @@ func AuctionSerde() serde.Serde[Auction] {
 // output).
 func BidSerde() serde.Serde[Bid] {
 	return newCodec("bid", tagBid, appendBid, decodeBid)
+}
+
+// NewUserSerde is the binary serde of q8's output, which writes a record
+// for one window in ten of those it aggregates: as JSON, its encoding took
+// 5% of q8's time.
+func NewUserSerde() serde.Serde[NewUser] {
+	return newCodec("new user", tagNewUser,
+		func(b []byte, u NewUser) []byte {
+			b = binary.AppendVarint(b, u.ID)
+			b = appendString(b, u.Name)
+			b = binary.AppendVarint(b, u.Start)
+			return binary.AppendVarint(b, u.End)
+		},
+		func(data []byte, text *textArena) (u NewUser, err error) {
+			r := newReader(data, text)
+			u.ID, u.Name, u.Start, u.End = r.int(), r.string(), r.int(), r.int()
+			return u, r.finish()
+		})
 }
 
 func appendPerson(b []byte, p Person) []byte {

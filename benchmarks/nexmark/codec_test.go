@@ -67,6 +67,8 @@ func TestCodecsRoundTripGeneratedEvents(t *testing.T) {
 	roundTrip(t, activitySerde(), activity{Auction: true})
 	roundTrip(t, hotItemsSerde(), HotItems{Start: 2000, End: 12000, Bids: 9, Auctions: []int64{1001, 1003, math.MaxInt64}})
 	roundTrip(t, hotItemsSerde(), HotItems{})
+	roundTrip(t, NewUserSerde(), NewUser{ID: 1001, Name: "Peter Shultz", Start: 1_700_000_000_000, End: 1_700_000_010_000})
+	roundTrip(t, NewUserSerde(), NewUser{ID: math.MinInt64})
 }
 
 func TestCodecsExtremeValues(t *testing.T) {
@@ -131,6 +133,7 @@ func FuzzCodecs(f *testing.F) {
 		fuzzOne(t, auctionCountSerde(), data)
 		fuzzOne(t, highestBidSerde(), data)
 		fuzzOne(t, activitySerde(), data)
+		fuzzOne(t, NewUserSerde(), data)
 		fuzzOne(t, hotItemsSerde(), data)
 	})
 }

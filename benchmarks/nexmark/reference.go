@@ -105,16 +105,16 @@ func checkPerKeyOrder[V comparable](out []Output, want []Keyed[V], vs serde.Serd
 }
 
 // latestByKey folds output records into the table they describe: each
-// key's last value, a tombstone deleting it.
-func latestByKey[V any](out []Output) (map[int64]V, error) {
+// key's last value, decoded by decode, a tombstone deleting it.
+func latestByKey[V any](out []Output, decode func([]byte) (V, error)) (map[int64]V, error) {
 	m := map[int64]V{}
 	for _, r := range out {
 		if r.Value == nil {
 			delete(m, r.Key)
 			continue
 		}
-		var v V
-		if err := json.Unmarshal(r.Value, &v); err != nil {
+		v, err := decode(r.Value)
+		if err != nil {
 			return nil, fmt.Errorf("partition %d offset %d: %w", r.Partition, r.Offset, err)
 		}
 		m[r.Key] = v
@@ -122,9 +122,21 @@ func latestByKey[V any](out []Output) (map[int64]V, error) {
 	return m, nil
 }
 
-// checkTable compares the table the output describes with want.
+// fromJSON decodes an output value written as JSON.
+func fromJSON[V any](b []byte) (V, error) {
+	var v V
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
+// checkTable compares the table the output describes, in JSON, with want.
 func checkTable[V any](out []Output, want map[int64]V) error {
-	got, err := latestByKey[V](out)
+	return checkTableOf(out, want, fromJSON[V])
+}
+
+// checkTableOf is checkTable for values decode reads.
+func checkTableOf[V any](out []Output, want map[int64]V, decode func([]byte) (V, error)) error {
+	got, err := latestByKey(out, decode)
 	if err != nil {
 		return err
 	}
@@ -317,5 +329,6 @@ func checkQ8(out []Output, events []Event, _ Params) error {
 	if len(out) != len(want) {
 		return fmt.Errorf("%d records, want one per new user: %d", len(out), len(want))
 	}
-	return checkTable(out, want)
+	users := NewUserSerde()
+	return checkTableOf(out, want, func(b []byte) (NewUser, error) { return users.Deserialize("q8", b) })
 }

@@ -154,6 +154,6 @@ func Q8(src *Sources, out string, p Params) {
 	both := acts.ToStream().Filter(func(_ window.Key[int64], a activity) bool { return a.Joined && a.Auction }, stream.Named("q8-both"))
 	users := stream.Map(both, func(k window.Key[int64], a activity) (int64, NewUser) {
 		return k.Key, NewUser{ID: k.Key, Name: a.Name, Start: k.Start, End: k.End}
-	}, stream.Serdes(serde.Int64, serde.JSON[NewUser]()), stream.As[int64, NewUser]("q8-new-users"))
+	}, stream.Serdes(serde.Int64, NewUserSerde()), stream.As[int64, NewUser]("q8-new-users"))
 	users.To(out, nil, nil, stream.SinkNamed[int64, NewUser]("q8-sink"))
 }
