@@ -5,6 +5,7 @@ import (
 
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
+	"github.com/eddy-streams/eddy/window"
 )
 
 // Query is one Nexmark query: how to build it into a topology, which
@@ -33,6 +34,23 @@ type Params struct {
 	// several partitions, or repartitioned records, can reorder them
 	// further.
 	Grace time.Duration
+	// CloseIdleAfter is how long the windowed queries' operators wait,
+	// on the wall clock, without records before they close windows as on
+	// an idle partition (window.CloseIdleAfter); 0 leaves the window
+	// package's default. Run sets it well above the clock movement of
+	// its settling, so that only its final hour ahead closes the last
+	// windows.
+	CloseIdleAfter time.Duration
+}
+
+// windowOptions are the options every windowed query's operator takes
+// from p.
+func (p Params) windowOptions(name string) []window.Option {
+	opts := []window.Option{window.Named(name), window.EmitFinal()}
+	if p.CloseIdleAfter > 0 {
+		opts = append(opts, window.CloseIdleAfter(p.CloseIdleAfter))
+	}
+	return opts
 }
 
 // Queries returns the queries eddy implements, in Nexmark's numbering.

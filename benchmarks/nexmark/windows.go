@@ -45,7 +45,7 @@ type auctionCount struct {
 // A window closes when the task's time passes its end + p.Grace.
 func Q5(src *Sources, out string, p Params) {
 	counts := window.Count(src.Bids().GroupByKey(), window.Hopping(q5Size, q5Advance).Grace(p.Grace),
-		window.Named("q5-bids-per-auction"), window.EmitFinal())
+		p.windowOptions("q5-bids-per-auction")...)
 	byWindow := stream.Map(counts.ToStream(), func(k window.Key[int64], n int64) (int64, auctionCount) {
 		return k.Start, auctionCount{Auction: k.Key, End: k.End, Bids: n}
 	}, stream.Serdes(serde.Int64, auctionCountSerde()), stream.As[int64, auctionCount]("q5-key-by-window"))
@@ -101,7 +101,7 @@ func Q7(src *Sources, out string, p Params) {
 	perAuction := window.Aggregate(src.Bids().GroupByKey(), window.Tumbling(q7Size).Grace(p.Grace),
 		func() HighestBid { return HighestBid{} },
 		func(_ int64, b Bid, acc HighestBid) HighestBid { return keepHighest(acc, b.Price, b) },
-		highestBidSerde(), window.Named("q7-highest-per-auction"), window.EmitFinal())
+		highestBidSerde(), p.windowOptions("q7-highest-per-auction")...)
 	byWindow := stream.Map(perAuction.ToStream(), func(k window.Key[int64], h HighestBid) (int64, HighestBid) {
 		h.Start, h.End = k.Start, k.End
 		return k.Start, h
@@ -150,7 +150,7 @@ func Q8(src *Sources, out string, p Params) {
 			}
 			acc.Auction = acc.Auction || a.Auction
 			return acc
-		}, activitySerde(), window.Named("q8-activity"), window.EmitFinal())
+		}, activitySerde(), p.windowOptions("q8-activity")...)
 	both := acts.ToStream().Filter(func(_ window.Key[int64], a activity) bool { return a.Joined && a.Auction }, stream.Named("q8-both"))
 	users := stream.Map(both, func(k window.Key[int64], a activity) (int64, NewUser) {
 		return k.Key, NewUser{ID: k.Key, Name: a.Name, Start: k.Start, End: k.End}
