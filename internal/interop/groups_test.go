@@ -370,6 +370,12 @@ func kgoGroupConsume(t *testing.T, addr, group, topic string, partitions, member
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// stop ends the polls once want records are in. Commits keep ctx: a
+	// member that has counted records commits them even when another
+	// member has just stopped the polls, or the next run would read them
+	// again.
+	pollCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	var mu sync.Mutex
 	seen := map[int]int{}
 	perMember := make([]int, members)
@@ -404,13 +410,14 @@ func kgoGroupConsume(t *testing.T, addr, group, topic string, partitions, member
 			// A poll blocks rebalances until AllowRebalance, and leaving
 			// the group on Close is one.
 			defer cl.AllowRebalance()
-			for ctx.Err() == nil {
-				fetches := cl.PollFetches(ctx)
-				if ctx.Err() != nil {
-					return
-				}
+			for pollCtx.Err() == nil {
+				// Whatever a poll returns is counted and committed, even
+				// if the polls were stopped meanwhile.
+				fetches := cl.PollFetches(pollCtx)
 				fetches.EachError(func(topic string, p int32, err error) {
-					t.Errorf("member %d: fetch %s/%d: %v", i, topic, p, err)
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("member %d: fetch %s/%d: %v", i, topic, p, err)
+					}
 				})
 				mu.Lock()
 				fetches.EachRecord(func(r *kgo.Record) {
@@ -429,7 +436,7 @@ func kgoGroupConsume(t *testing.T, addr, group, topic string, partitions, member
 				}
 				cl.AllowRebalance()
 				if done {
-					cancel()
+					stop()
 				}
 			}
 		}()
