@@ -271,10 +271,8 @@ func (c *Cached) getInto(key, dst []byte, dirty bool) ([]byte, bool, error) {
 
 // Put buffers key = value and evicts if the dirty bytes exceed the bound.
 func (c *Cached) Put(key, value []byte) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return c.closedErr("put")
+	if err := c.lockOpen("put"); err != nil {
+		return err
 	}
 	// The dirty set copies the key if it is new, and the value into the
 	// key's current buffer if that has room.
@@ -306,10 +304,8 @@ func (c *Cached) Update(key []byte, f func(old []byte, found bool) ([]byte, erro
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return c.closedErr("update")
+	if err := c.lockOpen("update"); err != nil {
+		return err
 	}
 	c.dirty.add(key, v)
 	return c.afterWrite("update")
@@ -367,15 +363,24 @@ func (c *Cached) Apply(batch []Mutation) error {
 }
 
 func (c *Cached) write(op string, ms ...Mutation) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return c.closedErr(op)
+	if err := c.lockOpen(op); err != nil {
+		return err
 	}
 	for _, m := range ms {
 		c.dirty.set(m)
 	}
 	return c.afterWrite(op)
+}
+
+// lockOpen takes mu for writing, or reports op refused, with mu released,
+// if the store is closed.
+func (c *Cached) lockOpen(op string) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.closedErr(op)
+	}
+	return nil
 }
 
 // afterWrite charges a write to the budget, unlocks mu (held by the
@@ -414,10 +419,8 @@ func (c *Cached) release() {
 // FlushCache emits the dirty entries through onFlush and applies them to
 // the inner store, without fsync. See the type's documentation.
 func (c *Cached) FlushCache() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return c.closedErr("flush")
+	if err := c.lockOpen("flush"); err != nil {
+		return err
 	}
 	if c.inFlush {
 		c.mu.Unlock()

@@ -147,7 +147,6 @@ func fetch(ctx context.Context, c broker.Client, in *input, from int64, maxBytes
 			default:
 			}
 			res, err = fetchInto(ctx, buf[:0], in.topic, in.partition, next, maxBytes, wait)
-
 		} else {
 			res, err = c.Fetch(ctx, in.topic, in.partition, next, maxBytes, wait)
 		}
