@@ -69,6 +69,17 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// Topic is the Nexmark topic that holds events of kind k.
+func (k Kind) Topic() string {
+	switch k {
+	case KindPerson:
+		return PersonTopic
+	case KindAuction:
+		return AuctionTopic
+	}
+	return BidTopic
+}
+
 // Event is one generated event: exactly one of Person, Auction and Bid is
 // set.
 type Event struct {

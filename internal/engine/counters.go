@@ -14,6 +14,15 @@ func (e *Engine) Counter(name string) *atomic.Int64 {
 	return c.(*atomic.Int64)
 }
 
+// ConsumedCounter is the counter of the records of topic the app's tasks
+// have processed (Kafka's records-consumed-total, by topic), named
+// topic + ".records-consumed". Workers add to it once per round, not per
+// record, so it may lag the records being processed by one round of each
+// task (a few hundred records).
+func (e *Engine) ConsumedCounter(topic string) *atomic.Int64 {
+	return e.Counter(topic + ".records-consumed")
+}
+
 // Counters returns the value of every counter.
 func (e *Engine) Counters() map[string]int64 {
 	out := map[string]int64{}

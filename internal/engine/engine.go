@@ -147,6 +147,7 @@ func (e *Engine) startTask(ctx context.Context, t *task) error {
 		}
 		in := newInput(c.Topic, c.Partition, start, e.readsWritten(c.Topic))
 		in.source, in.committed = t.sources[c.Topic], c.Offset
+		in.consumed = e.ConsumedCounter(c.Topic)
 		t.inputs = append(t.inputs, in)
 	}
 	return nil

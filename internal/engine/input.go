@@ -47,6 +47,22 @@ type input struct {
 	free chan []byte
 	cur  topology.RawRecord
 	has  bool // cur holds a record not yet processed
+
+	// consumed counts the records of topic the app has processed (the
+	// engine's counter ConsumedCounter(topic)); uncounted are those
+	// processed since the worker last added to it, once per round, so
+	// that workers do not share a cache line per record.
+	consumed  *atomic.Int64
+	uncounted int64
+}
+
+// countConsumed adds the records processed since the last call to the
+// topic's consumed counter.
+func (in *input) countConsumed() {
+	if in.uncounted > 0 {
+		in.consumed.Add(in.uncounted)
+		in.uncounted = 0
+	}
 }
 
 // chunksAhead is how many fetched chunks an input holds for its worker.
@@ -59,7 +75,8 @@ func newInput(topic string, partition int32, next int64, written bool) *input {
 	// descheduled fetcher drops finished chunks, and the fetcher then
 	// allocates new ones: a megabyte each, zeroed, and garbage later.
 	in := &input{topic: topic, partition: partition, chunks: make(chan []byte, chunksAhead),
-		free: make(chan []byte, chunksAhead+2), next: next, committed: next, written: written}
+		free: make(chan []byte, chunksAhead+2), next: next, committed: next, written: written,
+		consumed: new(atomic.Int64)}
 	in.hw.Store(-1) // unknown until the first fetch answers
 	return in
 }

@@ -148,6 +148,11 @@ func (w *worker) commitUnlessFenced() error {
 func (w *worker) processTask(t *task) (int, error) {
 	t.roundNow = w.e.cfg.Now()
 	defer func() { t.roundNow = time.Time{} }()
+	defer func() {
+		for _, in := range t.inputs {
+			in.countConsumed()
+		}
+	}()
 	if t.align == nil {
 		return w.processRound(t, noHead)
 	}
@@ -186,6 +191,7 @@ func (w *worker) processRound(t *task, limit int64) (int, error) {
 		}
 		pick.has = false
 		pick.next = pick.cur.Offset + 1
+		pick.uncounted++
 		n++
 	}
 	return n, nil
