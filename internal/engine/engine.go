@@ -145,9 +145,8 @@ func (e *Engine) startTask(ctx context.Context, t *task) error {
 				return fmt.Errorf("engine: task %s: earliest offset of %s-%d: %w", t.id, c.Topic, c.Partition, err)
 			}
 		}
-		in := newInput(c.Topic, c.Partition, start, e.readsWritten(c.Topic))
+		in := newInput(c.Topic, c.Partition, start, e.readsWritten(c.Topic), e.ConsumedCounter(c.Topic))
 		in.source, in.committed = t.sources[c.Topic], c.Offset
-		in.consumed = e.ConsumedCounter(c.Topic)
 		t.inputs = append(t.inputs, in)
 	}
 	return nil

@@ -68,15 +68,16 @@ func (in *input) countConsumed() {
 // chunksAhead is how many fetched chunks an input holds for its worker.
 const chunksAhead = 4
 
-// newInput returns an input reading topic's partition from offset next.
-func newInput(topic string, partition int32, next int64, written bool) *input {
+// newInput returns an input reading topic's partition from offset next,
+// counting the records processed in consumed.
+func newInput(topic string, partition int32, next int64, written bool, consumed *atomic.Int64) *input {
 	// free holds every chunk there can be: those queued, the worker's and
 	// the fetcher's. With less room, a worker that runs ahead of a
 	// descheduled fetcher drops finished chunks, and the fetcher then
 	// allocates new ones: a megabyte each, zeroed, and garbage later.
 	in := &input{topic: topic, partition: partition, chunks: make(chan []byte, chunksAhead),
 		free: make(chan []byte, chunksAhead+2), next: next, committed: next, written: written,
-		consumed: new(atomic.Int64)}
+		consumed: consumed}
 	in.hw.Store(-1) // unknown until the first fetch answers
 	return in
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestInputRecyclesChunks(t *testing.T) {
 		}
 	}
 	rec := &fetchRecorder{Client: c}
-	in := newInput("in", 0, 0, false)
+	in := newInput("in", 0, 0, false, new(atomic.Int64))
 	// maxBytes 1: a batch per fetch.
 	go fetch(ctx, rec, in, 0, 1, 10*time.Millisecond, make(chan struct{}, 1), func(string, ...any) {})
 

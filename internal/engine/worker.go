@@ -147,8 +147,8 @@ func (w *worker) commitUnlessFenced() error {
 // Streams does with max.task.idle.ms=0; inputs that are caught up do not.
 func (w *worker) processTask(t *task) (int, error) {
 	t.roundNow = w.e.cfg.Now()
-	defer func() { t.roundNow = time.Time{} }()
 	defer func() {
+		t.roundNow = time.Time{}
 		for _, in := range t.inputs {
 			in.countConsumed()
 		}
