@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/eddy-streams/eddy/serde"
 )
@@ -332,7 +332,11 @@ func decodeBid(data []byte, text *textArena) (v Bid, err error) {
 // for concurrent use: a codec hands one to one decode at a time, from a
 // pool.
 type textArena struct {
-	chunk []byte
+	// chunk is a strings.Builder for the memory it grows into: Grow does
+	// not zero it, where make would write every byte twice (zeroes, then
+	// the copies); and what String has returned is never written again,
+	// since copy only appends within the capacity.
+	chunk strings.Builder
 }
 
 // arenaChunk is the size of an arena's chunks. An encoding longer than an
@@ -346,10 +350,11 @@ func (a *textArena) copy(b []byte) string {
 	if a == nil || len(b) == 0 || len(b) > arenaChunk/8 {
 		return string(b)
 	}
-	if cap(a.chunk)-len(a.chunk) < len(b) {
-		a.chunk = make([]byte, 0, arenaChunk)
+	if a.chunk.Cap()-a.chunk.Len() < len(b) {
+		a.chunk = strings.Builder{}
+		a.chunk.Grow(arenaChunk)
 	}
-	start := len(a.chunk)
-	a.chunk = append(a.chunk, b...)
-	return unsafe.String(&a.chunk[start], len(b))
+	start := a.chunk.Len()
+	a.chunk.Write(b)
+	return a.chunk.String()[start:]
 }
