@@ -43,6 +43,25 @@ func roundTrip[T any](t *testing.T, s serde.Serde[T], v T) {
 	}
 }
 
+// readsAs checks that what w writes of v, r reads as want, and that r
+// refuses every truncation of it.
+func readsAs[W, R any](t *testing.T, w serde.Serde[W], r serde.Serde[R], v W, want R) {
+	t.Helper()
+	data, err := w.Serialize("t", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Deserialize("t", data)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("read %+v as %+v (%v), want %+v", v, got, err, want)
+	}
+	for n := range len(data) {
+		if _, err := r.Deserialize("t", data[:n]); !errors.Is(err, serde.ErrDeserialize) {
+			t.Fatalf("read of the first %d of %d bytes: err %v, want ErrDeserialize", n, len(data), err)
+		}
+	}
+}
+
 func TestCodecsRoundTripGeneratedEvents(t *testing.T) {
 	g, err := New(Seed(9), Events(5_000))
 	if err != nil {
@@ -56,6 +75,11 @@ func TestCodecsRoundTripGeneratedEvents(t *testing.T) {
 			roundTrip(t, activitySerde(), activity{Name: ev.Person.Name, Joined: true})
 		case ev.Auction != nil:
 			roundTrip(t, AuctionSerde(), *ev.Auction)
+			a := *ev.Auction
+			l := Listing{ID: a.ID, InitialBid: a.InitialBid, Reserve: a.Reserve, DateTime: a.DateTime,
+				Expires: a.Expires, Seller: a.Seller, Category: a.Category}
+			roundTrip(t, ListingSerde(), l)
+			readsAs(t, AuctionSerde(), ListingSerde(), a, l)
 		default:
 			roundTrip(t, BidSerde(), *ev.Bid)
 			bids = append(bids, *ev.Bid)
@@ -129,6 +153,7 @@ func FuzzCodecs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzOne(t, PersonSerde(), data)
 		fuzzOne(t, AuctionSerde(), data)
+		fuzzOne(t, ListingSerde(), data)
 		fuzzOne(t, BidSerde(), data)
 		fuzzOne(t, auctionCountSerde(), data)
 		fuzzOne(t, highestBidSerde(), data)

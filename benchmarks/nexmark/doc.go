@@ -84,7 +84,9 @@
 //   - q7, highest bid: per tumbling window of 10 s, the highest bid.
 //   - q8, monitor new users: persons who opened an auction in the
 //     tumbling window of 10 s in which they joined, written in binary
-//     (NewUserSerde): a window in ten makes an output record.
+//     (NewUserSerde): a window in ten makes an output record. It reads
+//     the auctions as Listings, skipping their text, as a columnar source
+//     reads only the columns a query projects.
 //
 // q6 (average selling price by seller) is not implemented: it needs the
 // closed-auction state of q4's Beam version and a per-seller window of the

@@ -34,6 +34,20 @@ type Auction struct {
 	Extra    string `json:"extra"`
 }
 
+// Listing is an auction without its text (item name, description and
+// extra): what a query that reads only an auction's numbers decodes, as a
+// columnar source would read only the columns a query projects. It is read
+// from the auction topic (ListingSerde).
+type Listing struct {
+	ID         int64 `json:"id"`
+	InitialBid int64 `json:"initialBid"`
+	Reserve    int64 `json:"reserve"`
+	DateTime   int64 `json:"dateTime"`
+	Expires    int64 `json:"expires"`
+	Seller     int64 `json:"seller"`
+	Category   int64 `json:"category"`
+}
+
 // Bid is a bid on an auction (Nexmark's Bid, with the channel and url
 // fields of the Flink model).
 type Bid struct {

@@ -12,6 +12,7 @@ type Sources struct {
 	b        *stream.Builder
 	persons  *stream.Stream[int64, Person]
 	auctions *stream.Stream[int64, Auction]
+	listings *stream.Stream[int64, Listing]
 	bids     *stream.Stream[int64, Bid]
 }
 
@@ -37,6 +38,17 @@ func (s *Sources) Auctions() stream.Stream[int64, Auction] {
 		s.auctions = &st
 	}
 	return *s.auctions
+}
+
+// Listings is the stream of auctions keyed by id, read without their text
+// (see Listing). A topology reads the auction topic either through
+// Auctions or through Listings, not both.
+func (s *Sources) Listings() stream.Stream[int64, Listing] {
+	if s.listings == nil {
+		st := source(s, AuctionTopic, ListingSerde())
+		s.listings = &st
+	}
+	return *s.listings
 }
 
 // Bids is the stream of bids keyed by auction id.

@@ -140,7 +140,7 @@ func Q8(src *Sources, out string, p Params) {
 	vs := stream.Serdes(serde.Int64, activitySerde())
 	joined := stream.MapValues(src.Persons(), func(_ int64, p Person) activity { return activity{Name: p.Name, Joined: true} },
 		vs, stream.As[int64, activity]("q8-joined"))
-	sold := stream.Map(src.Auctions(), func(_ int64, a Auction) (int64, activity) { return a.Seller, activity{Auction: true} },
+	sold := stream.Map(src.Listings(), func(_ int64, a Listing) (int64, activity) { return a.Seller, activity{Auction: true} },
 		vs, stream.As[int64, activity]("q8-sold"))
 	acts := window.Aggregate(joined.Merge(sold).GroupByKey(stream.Named("q8-by-person")), window.Tumbling(q8Size).Grace(p.Grace),
 		func() activity { return activity{} },
