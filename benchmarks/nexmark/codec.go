@@ -205,6 +205,25 @@ func ListingSerde() serde.Serde[Listing] {
 		})
 }
 
+// BidRowSerde reads the bid topic's values as BidRows: the channel and url
+// are skipped, and only the extra text is copied. It writes a BidRow as a
+// bid with no channel and url, so what it writes reads back as a Bid too.
+func BidRowSerde() serde.Serde[BidRow] {
+	return newCodec("bid", tagBid,
+		func(b []byte, v BidRow) []byte {
+			return appendBid(b, Bid{Auction: v.Auction, Bidder: v.Bidder, Price: v.Price, DateTime: v.DateTime, Extra: v.Extra})
+		},
+		func(data []byte, text *textArena) (v BidRow, err error) {
+			r := newReader(data, text)
+			v.Auction, v.Bidder, v.Price = r.int(), r.int(), r.int()
+			r.skipString() // channel
+			r.skipString() // url
+			v.DateTime = r.int()
+			v.Extra = r.ownString()
+			return v, r.finish()
+		})
+}
+
 func appendBid(b []byte, v Bid) []byte {
 	b = binary.AppendVarint(b, v.Auction)
 	b = binary.AppendVarint(b, v.Bidder)
@@ -294,6 +313,16 @@ func (r *reader) string() string {
 		r.text = r.arena.copy(r.data)
 	}
 	s := r.text[r.pos : r.pos+n]
+	r.pos += n
+	return s
+}
+
+// ownString reads a string field as a copy of its bytes alone, where
+// string copies the whole value once for all its strings: for a value
+// read for one string among skipped ones.
+func (r *reader) ownString() string {
+	n := r.count(1)
+	s := r.arena.copy(r.data[r.pos : r.pos+n])
 	r.pos += n
 	return s
 }

@@ -82,6 +82,11 @@ func TestCodecsRoundTripGeneratedEvents(t *testing.T) {
 			readsAs(t, AuctionSerde(), ListingSerde(), a, l)
 		default:
 			roundTrip(t, BidSerde(), *ev.Bid)
+			b := *ev.Bid
+			row := BidRow{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra}
+			roundTrip(t, BidRowSerde(), row)
+			readsAs(t, BidSerde(), BidRowSerde(), b, row)
+			readsAs(t, BidRowSerde(), BidSerde(), row, Bid{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra})
 			bids = append(bids, *ev.Bid)
 		}
 	}
@@ -155,6 +160,7 @@ func FuzzCodecs(f *testing.F) {
 		fuzzOne(t, AuctionSerde(), data)
 		fuzzOne(t, ListingSerde(), data)
 		fuzzOne(t, BidSerde(), data)
+		fuzzOne(t, BidRowSerde(), data)
 		fuzzOne(t, auctionCountSerde(), data)
 		fuzzOne(t, highestBidSerde(), data)
 		fuzzOne(t, activitySerde(), data)

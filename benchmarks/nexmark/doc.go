@@ -69,7 +69,9 @@
 // Queries lists the queries implemented, after Flink's SQL versions where
 // Beam's and Flink's differ:
 //
-//   - q0, pass-through: every bid read, decoded, encoded and written.
+//   - q0, pass-through: every bid read, decoded, encoded and written, as
+//     Flink's q0.sql selects it (auction, bidder, price, dateTime, extra:
+//     BidRow, read skipping the channel and url).
 //   - q1, currency conversion: bid prices times 0.89 (Beam's rate).
 //   - q2, selection: bids on auctions whose id is a multiple of 123.
 //   - q3, local item suggestion: auctions of category 10 by sellers from

@@ -62,6 +62,17 @@ type Bid struct {
 	Extra    string `json:"extra"`
 }
 
+// BidRow is a bid without its channel and url: the columns Flink's
+// pass-through query selects (q0.sql: auction, bidder, price, dateTime,
+// extra), and what q0 writes. It is read from the bid topic (BidRowSerde).
+type BidRow struct {
+	Auction  int64  `json:"auction"`
+	Bidder   int64  `json:"bidder"`
+	Price    int64  `json:"price"`
+	DateTime int64  `json:"dateTime"`
+	Extra    string `json:"extra"`
+}
+
 // Kind says which of the three entities an Event carries.
 type Kind int
 

@@ -30,8 +30,20 @@ type Keyed[V any] struct {
 	Timestamp int64
 }
 
-// RefQ0 is every bid, keyed by auction.
-func RefQ0(events []Event) []Keyed[Bid] {
+// RefQ0 is every bid as a BidRow, keyed by auction.
+func RefQ0(events []Event) []Keyed[BidRow] {
+	var out []Keyed[BidRow]
+	for _, e := range events {
+		if b := e.Bid; b != nil {
+			row := BidRow{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra}
+			out = append(out, Keyed[BidRow]{Key: b.Auction, Value: row, Timestamp: b.DateTime})
+		}
+	}
+	return out
+}
+
+// allBids is every bid, keyed by auction.
+func allBids(events []Event) []Keyed[Bid] {
 	var out []Keyed[Bid]
 	for _, e := range events {
 		if e.Bid != nil {
@@ -43,7 +55,7 @@ func RefQ0(events []Event) []Keyed[Bid] {
 
 // RefQ1 is every bid with its price in euros.
 func RefQ1(events []Event) []Keyed[Bid] {
-	out := RefQ0(events)
+	out := allBids(events)
 	for i := range out {
 		out[i].Value.Price = DollarsToEuros(out[i].Value.Price)
 	}
@@ -63,7 +75,7 @@ func RefQ2(events []Event) []Keyed[AuctionPrice] {
 }
 
 func checkQ0(out []Output, events []Event, _ Params) error {
-	return checkPerKeyOrder(out, RefQ0(events), BidSerde())
+	return checkPerKeyOrder(out, RefQ0(events), BidRowSerde())
 }
 func checkQ1(out []Output, events []Event, _ Params) error {
 	return checkPerKeyOrder(out, RefQ1(events), BidSerde())

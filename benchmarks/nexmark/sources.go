@@ -14,6 +14,7 @@ type Sources struct {
 	auctions *stream.Stream[int64, Auction]
 	listings *stream.Stream[int64, Listing]
 	bids     *stream.Stream[int64, Bid]
+	bidRows  *stream.Stream[int64, BidRow]
 }
 
 // From returns the Nexmark sources of a topology under construction.
@@ -58,6 +59,17 @@ func (s *Sources) Bids() stream.Stream[int64, Bid] {
 		s.bids = &st
 	}
 	return *s.bids
+}
+
+// BidRows is the stream of bids keyed by auction, read without their
+// channel and url (see BidRow). A topology reads the bid topic either
+// through Bids or through BidRows, not both.
+func (s *Sources) BidRows() stream.Stream[int64, BidRow] {
+	if s.bidRows == nil {
+		st := source(s, BidTopic, BidRowSerde())
+		s.bidRows = &st
+	}
+	return *s.bidRows
 }
 
 func source[V any](s *Sources, topic string, vs serde.Serde[V]) stream.Stream[int64, V] {
