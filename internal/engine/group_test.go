@@ -60,7 +60,10 @@ func startInstance(t *testing.T, b *broker.Broker, name, stateDir string, standb
 	cfg := stream.Config{
 		Client: b.SharedEmbedded(), StateDir: stateDir, CommitInterval: 30 * time.Millisecond,
 		ApplicationServer: name + ":8080", StandbyReplicas: standbys,
-		SessionTimeout: time.Second, HeartbeatInterval: 50 * time.Millisecond, RebalanceTimeout: 10 * time.Second,
+		// Instances leave the group when they stop, so no test waits for a
+		// session to expire; a short one would only let a heartbeat held
+		// up by a loaded machine rebalance the group under a check.
+		SessionTimeout: 10 * time.Second, HeartbeatInterval: 50 * time.Millisecond, RebalanceTimeout: 10 * time.Second,
 	}
 	for _, o := range opts {
 		o(&cfg)

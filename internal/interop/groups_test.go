@@ -279,21 +279,21 @@ func TestSaramaConsumerGroup(t *testing.T) {
 		done = append(done, runSaramaMember(mctx, t, tb.Addr, group, topic, &saramaMember{name: fmt.Sprintf("sarama-%d", i), ledger: ledger}))
 	}
 	var first int32
-	ledger.waitFor(t, "three members sharing every partition", 15*time.Second, func() bool {
+	ledger.waitFor(t, "three members sharing every partition", time.Minute, func() bool {
 		first = ledger.fullGeneration(3, partitions)
 		return first >= 0
 	})
 
 	groupProduce(t, tb.Addr, topic, 0, records)
-	ledger.waitFor(t, "30% of the records consumed", 15*time.Second, func() bool { return len(ledger.deliveries) >= records*3/10 })
+	ledger.waitFor(t, "30% of the records consumed", time.Minute, func() bool { return len(ledger.deliveries) >= records*3/10 })
 	cancels[2]()
 	<-done[2]
 	var second int32
-	ledger.waitFor(t, "two members sharing every partition", 15*time.Second, func() bool {
+	ledger.waitFor(t, "two members sharing every partition", time.Minute, func() bool {
 		second = ledger.fullGeneration(2, partitions)
 		return second > first
 	})
-	ledger.waitFor(t, "every record consumed", 20*time.Second, func() bool { return len(ledger.deliveries) == records })
+	ledger.waitFor(t, "every record consumed", time.Minute, func() bool { return len(ledger.deliveries) == records })
 	cancels[0]()
 	cancels[1]()
 	<-done[0]

@@ -150,7 +150,10 @@ func (c *child) terminate(t *testing.T) {
 // and has started them all; it returns each child's tasks.
 func settled(t *testing.T, children ...*child) map[*child]generation {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// A child joining rebuilds its tasks' state from the changelogs first:
+	// seconds under -race on a quiet machine, several times that on a
+	// loaded one.
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		out := map[*child]generation{}
 		seen := map[int32]bool{}
