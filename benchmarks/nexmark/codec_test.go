@@ -75,15 +75,11 @@ func TestCodecsRoundTripGeneratedEvents(t *testing.T) {
 			roundTrip(t, activitySerde(), activity{Name: ev.Person.Name, Joined: true})
 		case ev.Auction != nil:
 			roundTrip(t, AuctionSerde(), *ev.Auction)
-			a := *ev.Auction
-			l := Listing{ID: a.ID, InitialBid: a.InitialBid, Reserve: a.Reserve, DateTime: a.DateTime,
-				Expires: a.Expires, Seller: a.Seller, Category: a.Category}
-			roundTrip(t, ListingSerde(), l)
-			readsAs(t, AuctionSerde(), ListingSerde(), a, l)
+			roundTrip(t, ListingSerde(), ev.Auction.Listing())
+			readsAs(t, AuctionSerde(), ListingSerde(), *ev.Auction, ev.Auction.Listing())
 		default:
 			roundTrip(t, BidSerde(), *ev.Bid)
-			b := *ev.Bid
-			row := BidRow{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra}
+			b, row := *ev.Bid, ev.Bid.Row()
 			roundTrip(t, BidRowSerde(), row)
 			readsAs(t, BidSerde(), BidRowSerde(), b, row)
 			readsAs(t, BidRowSerde(), BidSerde(), row, Bid{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra})

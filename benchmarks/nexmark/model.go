@@ -73,6 +73,17 @@ type BidRow struct {
 	Extra    string `json:"extra"`
 }
 
+// Row is b as q0 selects it.
+func (b Bid) Row() BidRow {
+	return BidRow{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra}
+}
+
+// Listing is a without its text.
+func (a Auction) Listing() Listing {
+	return Listing{ID: a.ID, InitialBid: a.InitialBid, Reserve: a.Reserve, DateTime: a.DateTime,
+		Expires: a.Expires, Seller: a.Seller, Category: a.Category}
+}
+
 // Kind says which of the three entities an Event carries.
 type Kind int
 

@@ -32,12 +32,10 @@ type Keyed[V any] struct {
 
 // RefQ0 is every bid as a BidRow, keyed by auction.
 func RefQ0(events []Event) []Keyed[BidRow] {
-	var out []Keyed[BidRow]
-	for _, e := range events {
-		if b := e.Bid; b != nil {
-			row := BidRow{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra}
-			out = append(out, Keyed[BidRow]{Key: b.Auction, Value: row, Timestamp: b.DateTime})
-		}
+	bids := allBids(events)
+	out := make([]Keyed[BidRow], len(bids))
+	for i, b := range bids {
+		out[i] = Keyed[BidRow]{Key: b.Key, Value: b.Value.Row(), Timestamp: b.Timestamp}
 	}
 	return out
 }

@@ -25,53 +25,39 @@ func (s *Sources) Builder() *stream.Builder { return s.b }
 
 // Persons is the stream of persons keyed by id.
 func (s *Sources) Persons() stream.Stream[int64, Person] {
-	if s.persons == nil {
-		st := source(s, PersonTopic, PersonSerde())
-		s.persons = &st
-	}
-	return *s.persons
+	return source(s, &s.persons, PersonTopic, PersonSerde())
 }
 
 // Auctions is the stream of auctions keyed by id.
 func (s *Sources) Auctions() stream.Stream[int64, Auction] {
-	if s.auctions == nil {
-		st := source(s, AuctionTopic, AuctionSerde())
-		s.auctions = &st
-	}
-	return *s.auctions
+	return source(s, &s.auctions, AuctionTopic, AuctionSerde())
 }
 
 // Listings is the stream of auctions keyed by id, read without their text
 // (see Listing). A topology reads the auction topic either through
 // Auctions or through Listings, not both.
 func (s *Sources) Listings() stream.Stream[int64, Listing] {
-	if s.listings == nil {
-		st := source(s, AuctionTopic, ListingSerde())
-		s.listings = &st
-	}
-	return *s.listings
+	return source(s, &s.listings, AuctionTopic, ListingSerde())
 }
 
 // Bids is the stream of bids keyed by auction id.
 func (s *Sources) Bids() stream.Stream[int64, Bid] {
-	if s.bids == nil {
-		st := source(s, BidTopic, BidSerde())
-		s.bids = &st
-	}
-	return *s.bids
+	return source(s, &s.bids, BidTopic, BidSerde())
 }
 
 // BidRows is the stream of bids keyed by auction, read without their
 // channel and url (see BidRow). A topology reads the bid topic either
 // through Bids or through BidRows, not both.
 func (s *Sources) BidRows() stream.Stream[int64, BidRow] {
-	if s.bidRows == nil {
-		st := source(s, BidTopic, BidRowSerde())
-		s.bidRows = &st
-	}
-	return *s.bidRows
+	return source(s, &s.bidRows, BidTopic, BidRowSerde())
 }
 
-func source[V any](s *Sources, topic string, vs serde.Serde[V]) stream.Stream[int64, V] {
-	return stream.From(s.b, topic, serde.Int64, vs, stream.Named(topic+"-source"))
+// source returns the stream *made reads topic into, making it the first
+// time.
+func source[V any](s *Sources, made **stream.Stream[int64, V], topic string, vs serde.Serde[V]) stream.Stream[int64, V] {
+	if *made == nil {
+		st := stream.From(s.b, topic, serde.Int64, vs, stream.Named(topic+"-source"))
+		*made = &st
+	}
+	return **made
 }
